@@ -1,0 +1,184 @@
+"""The one filter of the customer list, shared by the REST API and the dashboard.
+
+Every parameter is validated: a malformed value is a form error naming the parameter, never a
+silently ignored filter. Values are normalised by the same functions as the stored fields, so
+``country=Senegal`` finds what was stored as ``SN``.
+"""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from . import normalizers
+from .models import Customer
+
+
+class NormalizedField(forms.CharField):
+    """A text field whose value goes through one of the customer normalisers."""
+
+    def __init__(self, *args, normalize, **kwargs):
+        self.normalize = normalize
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return self.normalize(value) if value else value
+
+
+class DateOrDateTimeField(forms.CharField):
+    """ISO 8601 date (``2026-06-05``) or date-time (``2026-06-05T12:00:00Z``); naive is UTC."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        try:
+            moment = parse_datetime(value)
+            if moment is None:
+                day = parse_date(value)
+                if day is not None:
+                    moment = datetime.datetime.combine(day, datetime.time.min)
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise ValidationError(
+                "Enter an ISO 8601 date or date-time, e.g. 2026-06-05 or 2026-06-05T12:00:00Z.",
+                code="invalid",
+            )
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, datetime.UTC)
+        return moment
+
+
+class NormalizedFilter(django_filters.CharFilter):
+    field_class = NormalizedField
+
+
+class DateOrDateTimeFilter(django_filters.Filter):
+    field_class = DateOrDateTimeField
+
+
+class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    """One choice or several, comma-separated: ``status=active,blocked``."""
+
+
+class CustomerFilterSet(django_filters.FilterSet):
+    """Filters, search and ordering of SPEC's customer list; all of them combine with AND."""
+
+    #: ``ordering`` value → ORDER BY; the id breaks ties so keyset pagination is exact.
+    ORDERINGS = {
+        "created_at": ("created_at", "id"),
+        "-created_at": ("-created_at", "-id"),
+        "name": ("name", "id"),
+        "-name": ("-name", "-id"),
+        "updated_at": ("updated_at", "id"),
+        "-updated_at": ("-updated_at", "-id"),
+    }
+    DEFAULT_ORDERING = "-created_at"
+
+    email = django_filters.CharFilter(
+        method="filter_email", label="Email", help_text="Exact address, any case."
+    )
+    phone = NormalizedFilter(
+        field_name="phone",
+        normalize=normalizers.normalize_phone,
+        label="Phone",
+        help_text="Exact number in international form, e.g. +221 77 123 45 67.",
+    )
+    type = django_filters.ChoiceFilter(choices=Customer.Type.choices, label="Type")
+    is_active = django_filters.ChoiceFilter(
+        choices=[("true", "Active"), ("false", "Not active")],
+        method="filter_is_active",
+        label="Active",
+        help_text="true or false.",
+    )
+    status = ChoiceInFilter(
+        field_name="status",
+        choices=Customer.Status.choices,
+        label="Status",
+        help_text="One status, or several comma-separated.",
+    )
+    reference = django_filters.CharFilter(label="Reference", help_text="Exact reference.")
+    country = NormalizedFilter(
+        field_name="country",
+        normalize=normalizers.normalize_country,
+        label="Country",
+        help_text="ISO code or English name: SN, SEN or Senegal.",
+    )
+    currency = NormalizedFilter(
+        field_name="currency",
+        normalize=normalizers.normalize_currency,
+        label="Currency",
+        help_text="ISO 4217 code, e.g. XOF.",
+    )
+    created_after = DateOrDateTimeFilter(
+        field_name="created_at",
+        lookup_expr="gte",
+        label="Created from",
+        help_text="ISO 8601 date or date-time (inclusive).",
+    )
+    created_before = DateOrDateTimeFilter(
+        field_name="created_at",
+        lookup_expr="lt",
+        label="Created before",
+        help_text="ISO 8601 date or date-time (exclusive).",
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        help_text="Part of the name, email, phone, reference or company, any case.",
+    )
+    ordering = django_filters.ChoiceFilter(
+        choices=[(value, value) for value in ORDERINGS],
+        method="filter_ordering",
+        label="Order by",
+        empty_label=None,
+        help_text="created_at, name or updated_at; a leading '-' reverses. Default -created_at.",
+    )
+
+    class Meta:
+        model = Customer
+        fields = []
+
+    def filter_email(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Exactly the expression of the unique index (merchant, lower(email)) WHERE email <> ''.
+        return (
+            queryset.exclude(email="")
+            .alias(email_lower=Lower("email"))
+            .filter(email_lower=value.strip().lower())
+        )
+
+    def filter_is_active(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        active = Q(status=Customer.Status.ACTIVE)
+        return queryset.filter(active if value == "true" else ~active)
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(email__icontains=value)
+            | Q(phone__icontains=value)
+            | Q(reference__icontains=value)
+            | Q(company__icontains=value)
+        )
+
+    def filter_ordering(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset  # applied last, in filter_queryset
+
+    @property
+    def ordering_value(self) -> str:
+        """The ordering in force (the default when none or an invalid one was asked for)."""
+        cleaned = getattr(self.form, "cleaned_data", {})
+        return cleaned.get("ordering") or self.DEFAULT_ORDERING
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        return queryset.order_by(*self.ORDERINGS[self.ordering_value])

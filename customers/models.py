@@ -1,0 +1,335 @@
+"""The customer registry: merchants (tenants), their staff, their API keys and their customers.
+
+Every rule about a customer lives here: the normalisers it calls, ``Customer.clean()`` and the
+constraints in ``Customer.Meta``. Writes go through ``customers.services``.
+"""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db import models, router
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from . import normalizers
+from .ids import uuid7
+
+
+class Merchant(models.Model):
+    """A business account. Every customer, key and membership belongs to exactly one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A staff user works for a merchant. What they may do there is their model permissions."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user")
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.merchant}"
+
+
+class ApiKey(models.Model):
+    """A merchant's key to the REST API: ``ck_<prefix>_<secret>``.
+
+    The prefix finds the row; only the SHA-256 of the secret is stored. Keys are long random
+    strings, so one fast hash is right (a slow password hasher would only slow every request).
+    """
+
+    class Scope(models.TextChoices):
+        READ = "customers:read", "Read customers"
+        WRITE = "customers:write", "Write customers"
+
+    PREFIX_LENGTH = 8
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} (ck_{self.prefix}_…)"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    def secret_matches(self, secret: str) -> bool:
+        return hmac.compare_digest(self.secret_hash, self.hash_secret(secret))
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def clean(self):
+        unknown = sorted(set(self.scopes or []) - set(self.Scope.values))
+        if unknown or not self.scopes:
+            raise ValidationError(
+                {"scopes": f"Choose scopes among {', '.join(self.Scope.values)}."}
+            )
+
+
+class Customer(models.Model):
+    """A person or company that pays a merchant."""
+
+    class Type(models.TextChoices):
+        INDIVIDUAL = "individual", "Individual"
+        BUSINESS = "business", "Business"
+
+    class Status(models.TextChoices):
+        PENDING_KYC = "pending_kyc", "Pending KYC"
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+        BLOCKED = "blocked", "Blocked"
+
+    class Source(models.TextChoices):
+        API = "api", "API"
+        DASHBOARD = "dashboard", "Dashboard"
+        ADMIN = "admin", "Admin"
+        IMPORT = "import", "Import"
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    # No index of its own: every composite index below starts with the merchant.
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="customers", db_index=False
+    )
+    reference = models.CharField(
+        max_length=64, blank=True, help_text="The merchant's own id for this customer."
+    )
+    type = models.CharField(max_length=16, choices=Type.choices, default=Type.INDIVIDUAL)
+    name = models.CharField(max_length=200)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    # Stored in E.164 (at most 16 characters); room is left for spaced input before it is
+    # normalised, e.g. "+221 77 123 45 67".
+    phone = models.CharField(max_length=32, blank=True)
+    whatsapp = models.CharField(max_length=32, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2.")
+    address = models.JSONField(default=dict, blank=True, validators=[normalizers.validate_address])
+    currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217 code.")
+    website = models.URLField(max_length=200, blank=True)
+    description = models.TextField(
+        max_length=1000, blank=True, validators=[MaxLengthValidator(1000)]
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    metadata = models.JSONField(
+        default=dict, blank=True, validators=[normalizers.validate_metadata]
+    )
+    source = models.CharField(max_length=16, choices=Source.choices, editable=False)
+    created_by = models.CharField(max_length=200, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Bumped on every change; the API's ETag, and the guard of conditional writes.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                F("merchant"),
+                Lower("email"),
+                condition=~Q(email=""),
+                name="customer_unique_email_per_merchant",
+                violation_error_code="duplicate",
+                violation_error_message="A customer with this email already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["merchant", "reference"],
+                condition=~Q(reference=""),
+                name="customer_unique_reference_per_merchant",
+                violation_error_code="duplicate",
+                violation_error_message="A customer with this reference already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(type__in=["individual", "business"]), name="customer_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending_kyc", "active", "inactive", "blocked"]),
+                name="customer_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(email="") | ~Q(phone=""),
+                name="customer_email_or_phone",
+                violation_error_message="Give an email address or a phone number (or both).",
+            ),
+        ]
+        indexes = [
+            # Merchant first: every query is scoped to one merchant. The id breaks ties for
+            # keyset pagination on each orderable column.
+            models.Index(fields=["merchant", "created_at", "id"], name="customer_created_idx"),
+            models.Index(fields=["merchant", "updated_at", "id"], name="customer_updated_idx"),
+            models.Index(fields=["merchant", "name", "id"], name="customer_name_idx"),
+            models.Index(fields=["merchant", "phone"], name="customer_phone_idx"),
+            models.Index(fields=["merchant", "status"], name="customer_status_idx"),
+            models.Index(fields=["merchant", "country"], name="customer_country_idx"),
+            # (merchant, lower(email)) and (merchant, reference) are the unique constraints'.
+        ]
+
+    # Fields the unique constraints guard, by constraint name: a database refusal is reported
+    # against the field a person can fix.
+    UNIQUE_FIELDS = {
+        "customer_unique_email_per_merchant": "email",
+        "customer_unique_reference_per_merchant": "reference",
+    }
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.status == self.Status.BLOCKED
+
+    # --- validation ---------------------------------------------------------------------
+
+    def normalize(self, exclude=()) -> dict:
+        """Bring every field to its stored form in place; return the errors by field.
+
+        Runs before the field validators, so lengths and formats are checked on what will be
+        stored ("+221 77 123 45 67" is fine, " Ada@Example.COM " too).
+        """
+        errors = {}
+
+        def apply(field, normalize, *args):
+            if field in exclude:
+                return
+            value = getattr(self, field)
+            if value is None:
+                value = ""
+            try:
+                setattr(self, field, normalize(value, *args) if value else value)
+            except ValidationError as error:
+                errors[field] = error.error_list
+
+        for field in ("reference", "name", "first_name", "last_name", "company", "website"):
+            value = getattr(self, field)
+            setattr(self, field, value.strip() if value else "")
+        if not self.name and self.first_name and "name" not in exclude:
+            self.name = f"{self.first_name} {self.last_name}".strip()
+        apply("email", normalizers.normalize_email)
+        apply("country", normalizers.normalize_country)
+        apply("currency", normalizers.normalize_currency)
+        country = "" if "country" in errors else self.country
+        apply("phone", normalizers.normalize_phone, country)
+        apply("whatsapp", normalizers.normalize_phone, country)
+        if self.metadata is None:
+            self.metadata = {}
+        if "address" not in exclude:
+            try:
+                normalizers.validate_address(self.address)
+                self.address = normalizers.normalize_address(self.address)
+            except ValidationError as error:
+                errors["address"] = error.error_list
+        return errors
+
+    def clean_fields(self, exclude=None):
+        exclude = set(exclude or ())
+        errors = self.normalize(exclude)
+        try:
+            super().clean_fields(exclude=exclude | set(errors))
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None):
+        """As Django's, but a unique constraint's error names its field, not the whole form."""
+        errors = {}
+        using = router.db_for_write(type(self), instance=self)
+        for model_class, constraints in self.get_constraints():
+            for constraint in constraints:
+                try:
+                    constraint.validate(model_class, self, exclude=exclude, using=using)
+                except ValidationError as error:
+                    field = self.UNIQUE_FIELDS.get(constraint.name, NON_FIELD_ERRORS)
+                    errors.setdefault(field, []).append(error)
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self):
+        if not self.email and not self.phone:
+            raise ValidationError(
+                {
+                    "email": ValidationError(
+                        "Give an email address or a phone number (or both).",
+                        code="email_or_phone_required",
+                    )
+                }
+            )
+
+
+class CustomerEvent(models.Model):
+    """One line of a customer's history: who changed what, when, and through which door.
+
+    ``customer_id`` is a plain column, not a foreign key, so the history outlives a deletion.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        DELETED = "deleted", "Deleted"
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    customer_id = models.UUIDField()
+    action = models.CharField(max_length=16, choices=Action.choices)
+    # {"field": [old, new]} for updates; the full record for creations and deletions.
+    changes = models.JSONField(default=dict)
+    actor = models.CharField(max_length=200)
+    source = models.CharField(max_length=16, choices=Customer.Source.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer_id", "created_at"], name="customer_event_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.customer_id} by {self.actor}"

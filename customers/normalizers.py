@@ -1,0 +1,255 @@
+"""Small pure functions that turn what people type into what we store.
+
+Each one takes a raw value and returns the canonical value, or raises ``ValidationError`` with a
+message a person can act on. They know nothing about models, forms or the API: ``Customer``
+calls them from its validation, and every door (API, dashboard, admin, import) reaches them
+through it. The list filters reuse the same functions, so a search matches what was stored.
+"""
+
+import re
+from decimal import Decimal
+
+import phonenumbers
+import pycountry
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+PHONE_EXAMPLE = "+221771234567"
+
+METADATA_MAX_KEYS = 50
+METADATA_KEY_MAX_LENGTH = 40
+METADATA_VALUE_MAX_LENGTH = 500
+METADATA_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+ADDRESS_KEYS = ("line1", "line2", "city", "state", "postal_code")
+ADDRESS_VALUE_MAX_LENGTH = 200
+
+# Names people use that ISO 3166 spells differently.
+COUNTRY_ALIASES = {
+    "ivory coast": "CI",
+    "cote d'ivoire": "CI",
+    "drc": "CD",
+    "dr congo": "CD",
+    "democratic republic of the congo": "CD",
+    "republic of the congo": "CG",
+    "cape verde": "CV",
+    "swaziland": "SZ",
+    "the gambia": "GM",
+    "uk": "GB",
+    "usa": "US",
+    "united states of america": "US",
+}
+
+
+def normalize_email(value: str) -> str:
+    """Trim the address and lower-case its domain (the local part is case-sensitive by RFC)."""
+    value = value.strip()
+    local, at, domain = value.rpartition("@")
+    if at:
+        value = f"{local}@{domain.lower()}"
+    validate_email(value)
+    return value
+
+
+def normalize_country(value: str) -> str:
+    """ISO 3166-1 alpha-2 code from an alpha-2 or alpha-3 code or an English name, any case."""
+    text = " ".join(value.split())
+    if not text:
+        return ""
+    code = COUNTRY_ALIASES.get(text.lower())
+    if code:
+        return code
+    country = None
+    if text.isalpha() and len(text) == 2:
+        country = pycountry.countries.get(alpha_2=text.upper())
+    elif text.isalpha() and len(text) == 3:
+        country = pycountry.countries.get(alpha_3=text.upper())
+    if country is None and not text.isdigit():
+        try:
+            country = pycountry.countries.lookup(text)
+        except LookupError:
+            country = None
+    if country is None:
+        raise ValidationError(
+            "Country '%(value)s' is not an ISO 3166 country; use a code such as SN or SEN, "
+            "or an English name such as Senegal.",
+            code="invalid_country",
+            params={"value": text},
+        )
+    return country.alpha_2
+
+
+def normalize_currency(value: str) -> str:
+    """ISO 4217 alphabetic code, upper case."""
+    text = value.strip().upper()
+    if not text:
+        return ""
+    if len(text) != 3 or pycountry.currencies.get(alpha_3=text) is None:
+        raise ValidationError(
+            "Currency '%(value)s' is not an ISO 4217 currency code, e.g. XOF, NGN or KES.",
+            code="invalid_currency",
+            params={"value": value.strip()},
+        )
+    return text
+
+
+def normalize_phone(value: str, country: str = "") -> str:
+    """E.164 (``+221771234567``). A number without ``+`` is read as a national number of
+    ``country`` (an alpha-2 code); without a country it cannot be read, and we say so."""
+    text = value.strip()
+    if not text:
+        return ""
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if not text.startswith("+") and not country:
+        raise ValidationError(
+            "Add the country code to the phone number (e.g. %(example)s), or set the "
+            "customer's country.",
+            code="phone_needs_country",
+            params={"example": PHONE_EXAMPLE},
+        )
+    invalid = ValidationError(
+        "Enter a valid phone number, e.g. %(example)s.",
+        code="invalid_phone",
+        params={"example": PHONE_EXAMPLE},
+    )
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else country)
+    except phonenumbers.NumberParseException:
+        raise invalid from None
+    if not phonenumbers.is_valid_number(number):
+        raise invalid
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_lookup_value(value: str) -> str | None:
+    """The E.164 form of a phone typed into a search filter, or ``None`` when it cannot be one.
+
+    Filters have no country to read a national number with, so such input finds nothing
+    rather than failing.
+    """
+    try:
+        return normalize_phone(value) or None
+    except ValidationError:
+        return None
+
+
+def _metadata_error(key: str, message: str, code: str, **params) -> ValidationError:
+    # ``field`` lets the API name the nested field as ``metadata.<key>``.
+    return ValidationError(message, code=code, params={"field": f"metadata.{key}", **params})
+
+
+def validate_metadata(value) -> None:
+    """Flat key-value pairs: ≤ 50 keys of ≤ 40 chars ``[A-Za-z0-9_.-]``; each value a string
+    (≤ 500 chars), a number or a boolean."""
+    if value in (None, ""):
+        return
+    if not isinstance(value, dict):
+        raise ValidationError(
+            "Metadata must be an object of key-value pairs.", code="metadata_not_object"
+        )
+    errors = []
+    if len(value) > METADATA_MAX_KEYS:
+        errors.append(
+            ValidationError(
+                "Metadata can hold at most %(limit)d keys; %(count)d were given.",
+                code="metadata_too_many_keys",
+                params={"limit": METADATA_MAX_KEYS, "count": len(value)},
+            )
+        )
+    for key, item in value.items():
+        if len(key) > METADATA_KEY_MAX_LENGTH:
+            errors.append(
+                _metadata_error(
+                    key,
+                    "Metadata key '%(key)s' is longer than %(limit)d characters.",
+                    "metadata_key_too_long",
+                    key=key,
+                    limit=METADATA_KEY_MAX_LENGTH,
+                )
+            )
+        elif not METADATA_KEY_PATTERN.match(key):
+            errors.append(
+                _metadata_error(
+                    key,
+                    "Metadata key '%(key)s' may only contain letters, digits, '_', '.' and '-'.",
+                    "metadata_key_invalid",
+                    key=key,
+                )
+            )
+        if isinstance(item, str):
+            if len(item) > METADATA_VALUE_MAX_LENGTH:
+                errors.append(
+                    _metadata_error(
+                        key,
+                        "Metadata value of '%(key)s' is longer than %(limit)d characters.",
+                        "metadata_value_too_long",
+                        key=key,
+                        limit=METADATA_VALUE_MAX_LENGTH,
+                    )
+                )
+        elif not isinstance(item, bool | int | float | Decimal):
+            errors.append(
+                _metadata_error(
+                    key,
+                    "Metadata value of '%(key)s' must be a string, a number or a boolean; "
+                    "nested objects, lists and null are not allowed.",
+                    "metadata_value_invalid",
+                    key=key,
+                )
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_address(value) -> None:
+    """An object with optional string keys line1, line2, city, state and postal_code."""
+    if value in (None, ""):
+        return
+    if not isinstance(value, dict):
+        raise ValidationError(
+            "Address must be an object with line1, line2, city, state and postal_code.",
+            code="address_not_object",
+        )
+    errors = []
+    for key, item in value.items():
+        path = {"field": f"address.{key}", "key": key}
+        if key not in ADDRESS_KEYS:
+            errors.append(
+                ValidationError(
+                    "Unknown address field '%(key)s'; use line1, line2, city, state or "
+                    "postal_code.",
+                    code="address_unknown_key",
+                    params=path,
+                )
+            )
+        elif item is not None and not isinstance(item, str):
+            errors.append(
+                ValidationError(
+                    "Address field '%(key)s' must be a string.",
+                    code="address_value_invalid",
+                    params=path,
+                )
+            )
+        elif item and len(item) > ADDRESS_VALUE_MAX_LENGTH:
+            errors.append(
+                ValidationError(
+                    "Address field '%(key)s' is longer than %(limit)d characters.",
+                    code="address_value_too_long",
+                    params={**path, "limit": ADDRESS_VALUE_MAX_LENGTH},
+                )
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def normalize_address(value) -> dict:
+    """Trimmed strings, empty keys dropped, in the documented key order."""
+    if not value:
+        return {}
+    result = {}
+    for key in ADDRESS_KEYS:
+        item = value.get(key)
+        if isinstance(item, str) and item.strip():
+            result[key] = item.strip()
+    return result

@@ -1,0 +1,235 @@
+"""Every write to the registry goes through these functions, whatever the door.
+
+They set ``source`` and ``created_by``, run the model's validation, record the history, and turn a
+database refusal on a unique constraint into the same "duplicate" error that validation gives, so
+a race between two requests ends as a clean 409, never a 500.
+"""
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .models import ApiKey, Customer, CustomerEvent, Merchant
+
+#: Fields a client may write, in display order.
+EDITABLE_FIELDS = (
+    "reference",
+    "type",
+    "name",
+    "first_name",
+    "last_name",
+    "company",
+    "email",
+    "phone",
+    "whatsapp",
+    "country",
+    "address",
+    "currency",
+    "website",
+    "description",
+    "status",
+    "metadata",
+)
+
+#: ``last_used_at`` is written at most this often per key, not on every request.
+API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
+
+Actor = AbstractBaseUser | ApiKey | str
+
+
+class PreconditionFailed(Exception):
+    """The customer changed since the version the caller based its write on."""
+
+
+def actor_label(actor: Actor) -> str:
+    """``user:<username>`` or ``api_key:<prefix>``; a string is taken as already a label."""
+    if isinstance(actor, str):
+        return actor
+    if isinstance(actor, ApiKey):
+        return f"api_key:{actor.prefix}"
+    return f"user:{actor.get_username()}"
+
+
+def _duplicate_error(error: IntegrityError) -> ValidationError | None:
+    """The validation error for a unique constraint the database enforced, if it was one."""
+    cause = error.__cause__
+    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)  # PostgreSQL
+    text = str(error)
+    for name, field in Customer.UNIQUE_FIELDS.items():
+        # SQLite names an expression index, or the columns of a plain one.
+        if constraint == name or name in text or f"customers_customer.{field}" in text:
+            message = f"A customer with this {field} already exists."
+            return ValidationError({field: ValidationError(message, code="duplicate")})
+    return None
+
+
+def _snapshot(customer: Customer) -> dict[str, Any]:
+    return {field: getattr(customer, field) for field in EDITABLE_FIELDS}
+
+
+def _record(customer: Customer, action: str, changes: dict, actor: Actor, source: str):
+    CustomerEvent.objects.create(
+        merchant_id=customer.merchant_id,
+        customer_id=customer.pk,
+        action=action,
+        changes=changes,
+        actor=actor_label(actor),
+        source=source,
+    )
+
+
+def customer_create(*, merchant: Merchant, actor: Actor, source: str, **fields) -> Customer:
+    """Validate and insert a customer of ``merchant``; record its creation."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"customer_create() got unexpected fields: {', '.join(sorted(unknown))}")
+    customer = Customer(merchant=merchant, source=source, created_by=actor_label(actor), **fields)
+    customer.full_clean()
+    try:
+        with transaction.atomic():
+            customer.save(force_insert=True)
+            _record(customer, CustomerEvent.Action.CREATED, _snapshot(customer), actor, source)
+    except IntegrityError as error:
+        raise (_duplicate_error(error) or error) from error
+    return customer
+
+
+def customer_update(
+    *,
+    customer: Customer,
+    actor: Actor,
+    source: str,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+) -> Customer:
+    """Change the given fields of ``customer`` and record what changed.
+
+    With ``expected_version``, the write happens only if the stored customer still has that
+    version (one conditional UPDATE); otherwise ``PreconditionFailed`` and nothing changes.
+    """
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"customer_update() got unexpected fields: {', '.join(sorted(unknown))}")
+    before = _snapshot(customer)
+    for field, value in data.items():
+        setattr(customer, field, value)
+    customer.full_clean()
+    after = _snapshot(customer)
+    changed = {f: [before[f], after[f]] for f in EDITABLE_FIELDS if before[f] != after[f]}
+
+    rows = Customer.objects.filter(pk=customer.pk)
+    if expected_version is not None:
+        rows = rows.filter(version=expected_version)
+    if not changed:
+        if expected_version is not None and not rows.exists():
+            _raise_missed(customer, expected_version)
+        return customer
+    now = timezone.now()
+    action = (
+        CustomerEvent.Action.STATUS_CHANGED
+        if set(changed) == {"status"}
+        else CustomerEvent.Action.UPDATED
+    )
+    try:
+        with transaction.atomic():
+            values = {field: after[field] for field in changed}
+            if not rows.update(**values, updated_at=now, version=F("version") + 1):
+                _raise_missed(customer, expected_version)
+            _record(customer, action, changed, actor, source)
+    except IntegrityError as error:
+        raise (_duplicate_error(error) or error) from error
+    customer.updated_at = now
+    customer.version = (
+        expected_version + 1
+        if expected_version is not None
+        else Customer.objects.values_list("version", flat=True).get(pk=customer.pk)
+    )
+    return customer
+
+
+def _raise_missed(customer: Customer, expected_version: int | None):
+    """A conditional write touched no row: the customer changed, or it is gone."""
+    if expected_version is not None and Customer.objects.filter(pk=customer.pk).exists():
+        raise PreconditionFailed
+    raise Customer.DoesNotExist("No customer matches the given query.")
+
+
+def customer_set_status(*, customer: Customer, status: str, actor: Actor, source: str) -> Customer:
+    """Block, activate or otherwise move a customer to ``status``."""
+    return customer_update(customer=customer, actor=actor, source=source, data={"status": status})
+
+
+def customer_delete(
+    *, customer: Customer, actor: Actor, source: str, expected_version: int | None = None
+) -> None:
+    """Delete ``customer``; its history stays, with a last line saying who deleted it."""
+    rows = Customer.objects.filter(pk=customer.pk)
+    if expected_version is not None:
+        rows = rows.filter(version=expected_version)
+    with transaction.atomic():
+        deleted, _ = rows.delete()
+        if not deleted:
+            _raise_missed(customer, expected_version)
+        _record(customer, CustomerEvent.Action.DELETED, _snapshot(customer), actor, source)
+
+
+# --- merchants and API keys -----------------------------------------------------------------
+
+
+def merchant_create(*, name: str, slug: str = "") -> Merchant:
+    merchant = Merchant(name=name.strip(), slug=slug or slugify(name)[:60])
+    merchant.full_clean()
+    merchant.save(force_insert=True)
+    return merchant
+
+
+def api_key_create(
+    *,
+    merchant: Merchant,
+    name: str,
+    scopes: list[str] | None = None,
+    created_by: AbstractBaseUser | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with its full secret, which is never stored nor shown again."""
+    secret = secrets.token_urlsafe(32)
+    api_key = ApiKey(
+        merchant=merchant,
+        name=name.strip(),
+        scopes=list(scopes if scopes is not None else ApiKey.Scope.values),
+        created_by=created_by,
+        prefix=secrets.token_hex(ApiKey.PREFIX_LENGTH // 2),
+        secret_hash=ApiKey.hash_secret(secret),
+    )
+    api_key.full_clean()
+    api_key.save(force_insert=True)
+    return api_key, f"ck_{api_key.prefix}_{secret}"
+
+
+def api_key_authenticate(raw_key: str) -> ApiKey | None:
+    """The live key that ``raw_key`` is, or ``None``: one indexed lookup, constant-time compare."""
+    kind, _, rest = raw_key.partition("_")
+    prefix, _, secret = rest.partition("_")
+    if kind != "ck" or len(prefix) != ApiKey.PREFIX_LENGTH or not secret:
+        return None
+    api_key = ApiKey.objects.select_related("merchant").filter(prefix=prefix).first()
+    if api_key is None or api_key.is_revoked or not api_key.secret_matches(secret):
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > API_KEY_TOUCH_INTERVAL:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        ApiKey.objects.filter(pk=api_key.pk, revoked_at=None).update(revoked_at=api_key.revoked_at)
+    return api_key

@@ -1,0 +1,46 @@
+import os
+
+import pytest
+from django.conf import settings
+
+from tests.factories import make_merchant
+
+
+def pytest_configure():
+    # Templates use {% static %}; the manifest only exists after collectstatic.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def merchant(db):
+    return make_merchant("Teranga Shop", slug="teranga")
+
+
+@pytest.fixture
+def other_merchant(db):
+    return make_merchant("Lagos Goods", slug="lagos-goods")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` need PostgreSQL's own behaviour (real concurrency, trigram
+    indexes); on SQLite they are deselected, visibly, and run in the PostgreSQL pass of CI."""
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    selected = [item for item in items if "postgres" not in item.keywords]
+    deselected = [item for item in items if "postgres" in item.keywords]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    """In CI a skipped test is a failure: nothing may silently not run."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("CI") and skipped and not hasattr(session.config, "workerinput"):
+        reporter.write_line(f"CI: {len(skipped)} test(s) skipped; every test must run.", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,45 @@
+"""Small builders for test data; each goes through the real services and the real database."""
+
+import itertools
+
+from django.contrib.auth.models import Group, User
+
+from customers.models import ApiKey, Customer, Merchant, Membership
+from customers.services import api_key_create, customer_create, merchant_create
+
+_sequence = itertools.count(1)
+
+
+def make_merchant(name: str | None = None, **kwargs) -> Merchant:
+    n = next(_sequence)
+    return merchant_create(name=name or f"Merchant {n}", slug=kwargs.get("slug", f"merchant-{n}"))
+
+
+def make_user(
+    *merchants: Merchant, group: str | None = None, username: str | None = None, **kwargs
+) -> User:
+    """A staff user, member of ``merchants``, in the staff group ``group`` (Viewer, Editor,
+    Manager) if given. The password is ``password``."""
+    user = User.objects.create_user(
+        username=username or f"user{next(_sequence)}",
+        password=kwargs.pop("password", "password"),
+        is_staff=kwargs.pop("is_staff", True),
+        **kwargs,
+    )
+    for merchant in merchants:
+        Membership.objects.create(user=user, merchant=merchant)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def make_customer(merchant: Merchant, **fields) -> Customer:
+    n = next(_sequence)
+    fields.setdefault("name", f"Customer {n}")
+    if "email" not in fields and "phone" not in fields:
+        fields["email"] = f"customer{n}@example.com"
+    return customer_create(merchant=merchant, actor="user:tests", source="admin", **fields)
+
+
+def make_api_key(merchant: Merchant, scopes: list[str] | None = None) -> tuple[ApiKey, str]:
+    return api_key_create(merchant=merchant, name="Test key", scopes=scopes)
