@@ -9,7 +9,7 @@ import hmac
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import models, router
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -151,7 +151,16 @@ class Customer(models.Model):
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2.")
     address = models.JSONField(default=dict, blank=True, validators=[normalizers.validate_address])
     currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217 code.")
-    website = models.URLField(max_length=200, blank=True)
+    website = models.URLField(
+        max_length=200,
+        blank=True,
+        validators=[
+            URLValidator(
+                schemes=["http", "https"],
+                message="Enter a website address that starts with http:// or https://.",
+            )
+        ],
+    )
     description = models.TextField(
         max_length=1000, blank=True, validators=[MaxLengthValidator(1000)]
     )

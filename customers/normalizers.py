@@ -136,7 +136,9 @@ def phone_lookup_value(value: str) -> str | None:
 
 def _metadata_error(key: str, message: str, code: str, **params) -> ValidationError:
     # ``field`` lets the API name the nested field as ``metadata.<key>``.
-    return ValidationError(message, code=code, params={"field": f"metadata.{key}", **params})
+    return ValidationError(
+        message, code=code, params={"field": f"metadata.{key}", "key": key, **params}
+    )
 
 
 def validate_metadata(value) -> None:
@@ -164,7 +166,6 @@ def validate_metadata(value) -> None:
                     key,
                     "Metadata key '%(key)s' is longer than %(limit)d characters.",
                     "metadata_key_too_long",
-                    key=key,
                     limit=METADATA_KEY_MAX_LENGTH,
                 )
             )
@@ -174,7 +175,6 @@ def validate_metadata(value) -> None:
                     key,
                     "Metadata key '%(key)s' may only contain letters, digits, '_', '.' and '-'.",
                     "metadata_key_invalid",
-                    key=key,
                 )
             )
         if isinstance(item, str):
@@ -184,7 +184,6 @@ def validate_metadata(value) -> None:
                         key,
                         "Metadata value of '%(key)s' is longer than %(limit)d characters.",
                         "metadata_value_too_long",
-                        key=key,
                         limit=METADATA_VALUE_MAX_LENGTH,
                     )
                 )
@@ -195,7 +194,6 @@ def validate_metadata(value) -> None:
                     "Metadata value of '%(key)s' must be a string, a number or a boolean; "
                     "nested objects, lists and null are not allowed.",
                     "metadata_value_invalid",
-                    key=key,
                 )
             )
     if errors:

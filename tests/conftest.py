@@ -7,7 +7,10 @@ from tests.factories import make_merchant
 
 
 def pytest_configure():
-    # Templates use {% static %}; the manifest only exists after collectstatic.
+    # Production settings (DEBUG off) apart from what needs a TLS proxy and collectstatic:
+    # the test servers speak plain HTTP, and the static manifest exists only after a build.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

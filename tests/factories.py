@@ -4,7 +4,7 @@ import itertools
 
 from django.contrib.auth.models import Group, User
 
-from customers.models import ApiKey, Customer, Merchant, Membership
+from customers.models import ApiKey, Customer, Membership, Merchant
 from customers.services import api_key_create, customer_create, merchant_create
 
 _sequence = itertools.count(1)
