@@ -6,6 +6,7 @@ constraints in ``Customer.Meta``. Writes go through ``customers.services``.
 
 import hashlib
 import hmac
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -342,3 +343,43 @@ class CustomerEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.customer_id} by {self.actor}"
+
+
+class IdempotencyKey(models.Model):
+    """A POST made safe to retry: the first response to a merchant's ``Idempotency-Key``.
+
+    The row is claimed (``status_code`` empty) before the request runs and completed in the same
+    transaction as the write, so a retry sees either "in flight" or the finished response, and
+    the unique (merchant, key) makes the claim one winner-takes-all insert across processes.
+    """
+
+    #: How long a completed response is replayed.
+    LIFETIME = timedelta(hours=24)
+    #: A claim older than this whose request never finished (the process died) may be retaken.
+    STALE_CLAIM = timedelta(minutes=5)
+    MAX_LENGTH = 255
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=MAX_LENGTH)
+    # SHA-256 of the canonical request: the same key with another body is refused.
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "key"], name="idempotency_key_unique_per_merchant"
+            )
+        ]
+        indexes = [models.Index(fields=["merchant", "created_at"], name="idempotency_created_idx")]
+
+    def __str__(self):
+        return f"{self.key} ({self.merchant_id})"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.status_code is not None
