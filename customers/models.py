@@ -8,6 +8,8 @@ import hashlib
 import hmac
 from datetime import timedelta
 
+import pycountry
+from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator, URLValidator
@@ -18,6 +20,42 @@ from django.utils import timezone
 
 from . import normalizers
 from .ids import uuid7
+
+
+def _country_choices():
+    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
+
+
+def _currency_choices():
+    return sorted((c.alpha_3, f"{c.alpha_3} · {c.name}") for c in pycountry.currencies)
+
+
+class CountryField(models.CharField):
+    """An ISO 3166-1 alpha-2 code; forms offer the list of countries by name."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 2)
+        super().__init__(*args, **kwargs)
+
+    def formfield(self, **kwargs):
+        choices = [("", "---------"), *_country_choices()]
+        return forms.ChoiceField(
+            choices=choices, required=not self.blank, label=self.verbose_name.capitalize(), **kwargs
+        )
+
+
+class CurrencyField(models.CharField):
+    """An ISO 4217 code; forms offer the list of currencies."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 3)
+        super().__init__(*args, **kwargs)
+
+    def formfield(self, **kwargs):
+        choices = [("", "---------"), *_currency_choices()]
+        return forms.ChoiceField(
+            choices=choices, required=not self.blank, label=self.verbose_name.capitalize(), **kwargs
+        )
 
 
 class Merchant(models.Model):
@@ -149,9 +187,9 @@ class Customer(models.Model):
     # normalised, e.g. "+221 77 123 45 67".
     phone = models.CharField(max_length=32, blank=True)
     whatsapp = models.CharField(max_length=32, blank=True)
-    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2.")
+    country = CountryField(blank=True, help_text="ISO 3166-1 alpha-2.")
     address = models.JSONField(default=dict, blank=True, validators=[normalizers.validate_address])
-    currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217 code.")
+    currency = CurrencyField(blank=True, help_text="ISO 4217 code.")
     website = models.URLField(
         max_length=200,
         blank=True,
@@ -290,6 +328,9 @@ class Customer(models.Model):
 
     def validate_constraints(self, exclude=None):
         """As Django's, but a unique constraint's error names its field, not the whole form."""
+        # A form may leave the merchant out (it never changes after creation), yet uniqueness
+        # is per merchant: check it whatever the form shows.
+        exclude = set(exclude or ()) - {"merchant"}
         errors = {}
         using = router.db_for_write(type(self), instance=self)
         for model_class, constraints in self.get_constraints():

@@ -99,6 +99,13 @@ def normalize_phone(value: str, country: str = "") -> str:
     text = value.strip()
     if not text:
         return ""
+    invalid = ValidationError(
+        "Enter a valid phone number, e.g. %(example)s.",
+        code="invalid_phone",
+        params={"example": PHONE_EXAMPLE},
+    )
+    if any(char.isalpha() for char in text):
+        raise invalid
     if text.startswith("00"):
         text = "+" + text[2:]
     if not text.startswith("+") and not country:
@@ -108,11 +115,6 @@ def normalize_phone(value: str, country: str = "") -> str:
             code="phone_needs_country",
             params={"example": PHONE_EXAMPLE},
         )
-    invalid = ValidationError(
-        "Enter a valid phone number, e.g. %(example)s.",
-        code="invalid_phone",
-        params={"example": PHONE_EXAMPLE},
-    )
     try:
         number = phonenumbers.parse(text, None if text.startswith("+") else country)
     except phonenumbers.NumberParseException:

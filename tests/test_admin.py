@@ -1,0 +1,297 @@
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.urls import reverse
+
+from customers.admin import CappedCountPaginator
+from customers.models import ApiKey, Customer, CustomerEvent
+from tests.factories import make_api_key, make_customer, make_merchant, make_user
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:customers_customer_changelist")
+ADD = reverse("admin:customers_customer_add")
+
+
+def change_url(customer):
+    return reverse("admin:customers_customer_change", args=[customer.pk])
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser("root", "root@example.com", "password")
+
+
+@pytest.fixture
+def root_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def customers(merchant, other_merchant):
+    return {
+        "amadou": make_customer(
+            merchant, name="Amadou Ba", email="amadou@example.com", phone="+221771234567",
+            country="SN", reference="CUS-1",
+        ),
+        "james": make_customer(
+            merchant, name="James Okafor", email="james@example.com", type="business",
+            country="NG", status="blocked",
+        ),
+        "yaw": make_customer(
+            other_merchant, name="Yaw Mensah", email="yaw@example.com", country="GH",
+            status="pending_kyc",
+        ),
+    }  # fmt: skip
+
+
+def listed(response) -> set[str]:
+    return {customer.name for customer in response.context["cl"].result_list}
+
+
+def test_changelist_lists_every_customer_for_a_superuser(root_client, customers):
+    response = root_client.get(CHANGELIST)
+    assert response.status_code == 200
+    assert listed(response) == {"Amadou Ba", "James Okafor", "Yaw Mensah"}
+    for column in ("Name", "Email", "Phone", "Type", "Status", "Country", "Merchant", "Created at"):
+        assert f">{column}<" in response.text or f">{column}</a>" in response.text
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("amadou", {"Amadou Ba"}),
+        ("JAMES@EXAMPLE", {"James Okafor"}),
+        ("+22177", {"Amadou Ba"}),
+        ("CUS-1", {"Amadou Ba"}),
+        ("mensah", {"Yaw Mensah"}),
+        ("nobody", set()),
+    ],
+)
+def test_changelist_search_covers_name_email_phone_and_reference(
+    root_client, customers, query, expected
+):
+    assert listed(root_client.get(CHANGELIST, {"q": query})) == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"type__exact": "business"}, {"James Okafor"}),
+        ({"status__exact": "blocked"}, {"James Okafor"}),
+        ({"status__exact": "pending_kyc"}, {"Yaw Mensah"}),
+        ({"country": "GH"}, {"Yaw Mensah"}),
+    ],
+)
+def test_changelist_filters_by_type_status_and_country(root_client, customers, params, expected):
+    assert listed(root_client.get(CHANGELIST, params)) == expected
+
+
+def test_changelist_filters_by_merchant(root_client, customers, other_merchant):
+    response = root_client.get(CHANGELIST, {"merchant__id__exact": other_merchant.pk})
+    assert listed(response) == {"Yaw Mensah"}
+
+
+def test_changelist_never_counts_the_whole_table(
+    root_client, customers, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(12) as captured:
+        root_client.get(CHANGELIST)
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    # The paginator's count is bounded by a LIMIT; there is no unbounded full-table COUNT.
+    assert counts and all("LIMIT" in sql.upper() for sql in counts)
+
+
+def test_paginator_caps_the_count_and_says_so(merchant):
+    for _ in range(3):
+        make_customer(merchant)
+    paginator = CappedCountPaginator(Customer.objects.order_by("pk"), per_page=1)
+    paginator.cap = 2
+    assert (paginator.count, paginator.capped) == (2, True)
+
+
+def test_add_runs_the_customer_rules_and_shows_errors(root_client, merchant):
+    response = root_client.post(
+        ADD,
+        {
+            "merchant": merchant.pk, "type": "individual", "name": "Bad", "email": "nope",
+            "phone": "771234567", "country": "Atlantis", "status": "active",
+            "address": "{}", "metadata": '{"k": {"nested": 1}}',
+        },
+    )  # fmt: skip
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["email"] == ["Enter a valid email address."]
+    assert errors["country"] == [
+        "Select a valid choice. Atlantis is not one of the available choices."
+    ]
+    assert errors["phone"] == [
+        "Add the country code to the phone number (e.g. +221771234567), or set the "
+        "customer's country."
+    ]
+    assert errors["metadata"][0].startswith("Metadata value of 'k' must be a string")
+    assert not Customer.objects.exists()
+
+
+def test_add_normalises_and_records_the_admin_as_source(root_client, merchant):
+    response = root_client.post(
+        ADD,
+        {
+            "merchant": merchant.pk, "type": "individual", "name": "Awa Ndiaye",
+            "email": " Awa@Example.SN ", "phone": "77 123 45 67", "country": "SN",
+            "currency": "XOF", "status": "active", "address": '{"city": "Dakar"}', "metadata": "{}",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302
+    customer = Customer.objects.get()
+    assert (customer.email, customer.phone, customer.country, customer.currency) == (
+        "Awa@example.sn", "+221771234567", "SN", "XOF",
+    )  # fmt: skip
+    assert (customer.source, customer.created_by) == ("admin", "user:root")
+    assert CustomerEvent.objects.get(customer_id=customer.pk).source == "admin"
+
+
+def test_add_refuses_a_duplicate_email_in_the_same_merchant(root_client, merchant, customers):
+    response = root_client.post(
+        ADD,
+        {
+            "merchant": merchant.pk, "type": "individual", "name": "Twin",
+            "email": "AMADOU@example.com", "status": "active", "address": "{}", "metadata": "{}",
+        },
+    )  # fmt: skip
+    assert response.context["adminform"].form.errors["email"] == [
+        "A customer with this email already exists."
+    ]
+
+
+def test_change_goes_through_the_rules_and_records_history(root_client, customers):
+    amadou = customers["amadou"]
+    response = root_client.post(
+        change_url(amadou),
+        {
+            "type": "individual", "name": "Amadou Ba", "email": "james@example.com",
+            "phone": "+221771234567", "status": "active", "address": "{}", "metadata": "{}",
+        },
+    )  # fmt: skip
+    assert response.context["adminform"].form.errors["email"] == [
+        "A customer with this email already exists."
+    ]
+    response = root_client.post(
+        change_url(amadou),
+        {
+            "type": "individual", "name": "Amadou Ba", "email": "amadou@example.com",
+            "phone": "+221 77 000 00 01", "country": "SN", "reference": "CUS-1", "status": "active",
+            "address": "{}", "metadata": '{"tier": "gold"}',
+        },
+    )  # fmt: skip
+    assert response.status_code == 302
+    amadou.refresh_from_db()
+    assert (amadou.phone, amadou.metadata, amadou.version) == ("+221770000001", {"tier": "gold"}, 2)
+    event = CustomerEvent.objects.filter(customer_id=amadou.pk, action="updated").get()
+    assert event.changes == {
+        "phone": ["+221771234567", "+221770000001"],
+        "metadata": [{}, {"tier": "gold"}],
+    }
+
+
+def test_block_and_activate_actions_change_status_with_history(root_client, customers):
+    amadou, james = customers["amadou"], customers["james"]
+    root_client.post(CHANGELIST, {"action": "block", "_selected_action": [amadou.pk]})
+    root_client.post(CHANGELIST, {"action": "activate", "_selected_action": [james.pk]})
+    amadou.refresh_from_db()
+    james.refresh_from_db()
+    assert (amadou.status, james.status) == ("blocked", "active")
+    assert CustomerEvent.objects.filter(action="status_changed", source="admin").count() == 2
+
+
+def test_export_csv_action_returns_the_selected_customers(root_client, customers):
+    response = root_client.post(
+        CHANGELIST,
+        {"action": "export_csv", "_selected_action": [customers["amadou"].pk, customers["yaw"].pk]},
+    )
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("id,reference,type,name,")
+    assert sorted(line.split(",")[3] for line in lines[1:]) == ["Amadou Ba", "Yaw Mensah"]
+
+
+def test_delete_goes_through_the_service(root_client, customers):
+    amadou = customers["amadou"]
+    root_client.post(reverse("admin:customers_customer_delete", args=[amadou.pk]), {"post": "yes"})
+    assert not Customer.objects.filter(pk=amadou.pk).exists()
+    assert CustomerEvent.objects.filter(customer_id=amadou.pk, action="deleted").exists()
+
+
+@pytest.fixture
+def member_client(client, merchant):
+    user = make_user(merchant, group="Manager", username="member")
+    client.force_login(user)
+    return client
+
+
+def test_member_sees_only_their_merchants_customers(member_client, customers):
+    assert listed(member_client.get(CHANGELIST)) == {"Amadou Ba", "James Okafor"}
+
+
+def test_member_cannot_open_another_merchants_customer(member_client, customers):
+    response = member_client.get(change_url(customers["yaw"]))
+    assert response.status_code == 302  # the admin's "does not exist" redirect
+    assert Customer.objects.get(pk=customers["yaw"].pk).name == "Yaw Mensah"
+
+
+def test_member_cannot_act_on_another_merchants_customer(member_client, customers):
+    yaw = customers["yaw"]
+    member_client.post(CHANGELIST, {"action": "block", "_selected_action": [yaw.pk]})
+    assert Customer.objects.get(pk=yaw.pk).status == "pending_kyc"
+
+
+def test_member_is_offered_only_their_merchants(client, merchant, other_merchant, customers):
+    third = make_merchant("Accra Traders", slug="accra")
+    client.force_login(make_user(merchant, third, group="Manager"))
+    form = client.get(ADD).context["adminform"].form
+    assert list(form.fields["merchant"].queryset) == [third, merchant]
+    response = client.get(CHANGELIST)
+    merchant_filter = next(f for f in response.context["cl"].filter_specs if f.title == "merchant")
+    assert [name for _, name in merchant_filter.lookup_choices] == [third.name, merchant.name]
+
+
+def test_member_cannot_add_a_customer_to_another_merchant(member_client, other_merchant):
+    response = member_client.post(
+        ADD,
+        {
+            "merchant": other_merchant.pk, "type": "individual", "name": "Intruder",
+            "email": "i@example.com", "status": "active", "address": "{}", "metadata": "{}",
+        },
+    )  # fmt: skip
+    assert "merchant" in response.context["adminform"].form.errors
+    assert not Customer.objects.filter(name="Intruder").exists()
+
+
+def test_viewer_cannot_block(client, merchant, customers):
+    viewer = make_user(merchant, group="Viewer")
+    client.force_login(viewer)
+    response = client.post(
+        CHANGELIST, {"action": "block", "_selected_action": [customers["amadou"].pk]}
+    )
+    assert response.status_code in (200, 302, 403)
+    assert Customer.objects.get(pk=customers["amadou"].pk).status == "active"
+
+
+def test_api_keys_are_listed_and_revoked_but_not_added(root_client, merchant):
+    api_key, _ = make_api_key(merchant)
+    changelist = reverse("admin:customers_apikey_changelist")
+    assert root_client.get(reverse("admin:customers_apikey_add")).status_code == 403
+    root_client.post(changelist, {"action": "revoke", "_selected_action": [api_key.pk]})
+    assert ApiKey.objects.get(pk=api_key.pk).revoked_at is not None
+
+
+def test_staff_groups_have_their_permissions():
+    def codenames(group):
+        return set(Permission.objects.filter(group__name=group).values_list("codename", flat=True))
+
+    assert codenames("Viewer") == {"view_customer"}
+    assert codenames("Editor") == {"view_customer", "add_customer", "change_customer"}
+    assert codenames("Manager") == {
+        "view_customer", "add_customer", "change_customer", "delete_customer",
+        "view_apikey", "add_apikey", "change_apikey", "delete_apikey",
+    }  # fmt: skip

@@ -1,0 +1,217 @@
+"""Every rule of a customer, through the one place that holds them (model + services), and the
+database constraints behind them."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from customers.ids import uuid7
+from customers.models import Customer
+from customers.services import customer_create
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+def create(merchant, **fields):
+    return customer_create(merchant=merchant, actor="user:tests", source="api", **fields)
+
+
+def errors_of(merchant, **fields) -> dict:
+    with pytest.raises(ValidationError) as error:
+        create(merchant, **fields)
+    return error.value.message_dict
+
+
+def test_customer_is_stored_normalised(merchant):
+    customer = create(
+        merchant,
+        name="  Amadou Ba ",
+        email=" Amadou.Ba@Example.COM ",
+        phone="77 123 45 67",
+        whatsapp="+221 77 987 65 43",
+        country="senegal",
+        currency="xof",
+        address={"city": " Dakar "},
+    )
+    customer.refresh_from_db()
+    assert (customer.name, customer.email, customer.phone, customer.whatsapp) == (
+        "Amadou Ba",
+        "Amadou.Ba@example.com",
+        "+221771234567",
+        "+221779876543",
+    )
+    assert (customer.country, customer.currency, customer.address) == (
+        "SN",
+        "XOF",
+        {"city": "Dakar"},
+    )
+
+
+def test_defaults_are_individual_active_with_empty_objects(merchant):
+    customer = create(merchant, name="Awa", phone="+221771234567")
+    assert (customer.type, customer.status, customer.is_active) == ("individual", "active", True)
+    assert (customer.metadata, customer.address) == ({}, {})
+
+
+def test_id_is_a_time_ordered_uuid7(merchant):
+    first, second = make_customer(merchant), make_customer(merchant)
+    assert first.pk.version == 7
+    assert str(first.pk)[:8] <= str(second.pk)[:8]
+    assert uuid7() > first.pk
+
+
+def test_name_defaults_to_first_and_last_name(merchant):
+    assert create(
+        merchant, first_name="James", last_name="Okafor", phone="+2348012345678"
+    ).name == ("James Okafor")
+    assert create(merchant, first_name="Yaw", phone="+233249998888").name == "Yaw"
+
+
+def test_name_is_required(merchant):
+    assert errors_of(merchant, email="a@example.com") == {"name": ["This field cannot be blank."]}
+
+
+def test_email_or_phone_is_required(merchant):
+    assert errors_of(merchant, name="Nobody") == {
+        "email": ["Give an email address or a phone number (or both)."]
+    }
+
+
+def test_phone_only_customer_is_valid(merchant):
+    assert create(merchant, name="Moussa", phone="+221771112233").email == ""
+
+
+def test_national_phone_without_country_is_refused(merchant):
+    assert errors_of(merchant, name="Moussa", phone="771234567") == {
+        "phone": [
+            "Add the country code to the phone number (e.g. +221771234567), or set the "
+            "customer's country."
+        ]
+    }
+
+
+def test_invalid_whatsapp_is_refused_naming_the_field(merchant):
+    assert errors_of(merchant, name="M", phone="+221771234567", whatsapp="+221 12") == {
+        "whatsapp": ["Enter a valid phone number, e.g. +221771234567."]
+    }
+
+
+def test_every_bad_field_is_reported_at_once_and_nothing_is_saved(merchant):
+    errors = errors_of(
+        merchant,
+        name="x" * 201,
+        email="not-an-email",
+        country="Atlantis",
+        currency="ABC",
+        website="ftp://example.com",
+        type="robot",
+        status="gone",
+        description="d" * 1001,
+        reference="r" * 65,
+        metadata={"bad key": 1},
+    )
+    assert errors == {
+        "name": ["Ensure this value has at most 200 characters (it has 201)."],
+        "email": ["Enter a valid email address."],
+        "country": [
+            "Country 'Atlantis' is not an ISO 3166 country; use a code such as SN or SEN, "
+            "or an English name such as Senegal."
+        ],
+        "currency": ["Currency 'ABC' is not an ISO 4217 currency code, e.g. XOF, NGN or KES."],
+        "website": ["Enter a website address that starts with http:// or https://."],
+        "type": ["Value 'robot' is not a valid choice."],
+        "status": ["Value 'gone' is not a valid choice."],
+        "description": ["Ensure this value has at most 1000 characters (it has 1001)."],
+        "reference": ["Ensure this value has at most 64 characters (it has 65)."],
+        "metadata": ["Metadata key 'bad key' may only contain letters, digits, '_', '.' and '-'."],
+    }
+    assert not Customer.objects.exists()
+
+
+def test_metadata_limits_are_enforced_on_the_customer(merchant):
+    errors = errors_of(merchant, name="M", phone="+221771234567", metadata={"k": {"nested": 1}})
+    assert errors == {
+        "metadata": [
+            "Metadata value of 'k' must be a string, a number or a boolean; nested objects, "
+            "lists and null are not allowed."
+        ]
+    }
+
+
+def test_address_with_unknown_key_is_refused(merchant):
+    assert errors_of(merchant, name="M", phone="+221771234567", address={"town": "Dakar"}) == {
+        "address": ["Unknown address field 'town'; use line1, line2, city, state or postal_code."]
+    }
+
+
+def test_is_active_is_true_exactly_when_status_is_active(merchant):
+    for status in Customer.Status.values:
+        customer = make_customer(merchant, status=status)
+        assert customer.is_active is (status == "active")
+
+
+def test_duplicate_email_in_same_merchant_is_refused_case_insensitively(merchant):
+    make_customer(merchant, email="amadou.ba@example.com")
+    with pytest.raises(ValidationError) as error:
+        create(merchant, name="Other", email="AMADOU.BA@example.com")
+    assert error.value.message_dict == {"email": ["A customer with this email already exists."]}
+    assert error.value.error_dict["email"][0].code == "duplicate"
+
+
+def test_duplicate_reference_in_same_merchant_is_refused(merchant):
+    make_customer(merchant, reference="CUS-1")
+    with pytest.raises(ValidationError) as error:
+        create(merchant, name="Other", email="other@example.com", reference="CUS-1")
+    assert error.value.message_dict == {
+        "reference": ["A customer with this reference already exists."]
+    }
+
+
+def test_same_email_and_reference_in_another_merchant_is_allowed(merchant, other_merchant):
+    make_customer(merchant, email="amadou.ba@example.com", reference="CUS-1")
+    other = make_customer(other_merchant, email="amadou.ba@example.com", reference="CUS-1")
+    assert other.merchant == other_merchant
+
+
+def test_many_customers_without_email_or_reference_do_not_collide(merchant):
+    make_customer(merchant, phone="+221771234567")
+    make_customer(merchant, phone="+221771234568")
+    assert Customer.objects.filter(email="", reference="").count() == 2
+
+
+def raw_insert(merchant, **fields):
+    """Bypass every Python check: only the database stands in the way."""
+    fields = {"name": "Raw", "source": "api", "created_by": "raw", **fields}
+    with transaction.atomic():
+        Customer(merchant=merchant, **fields).save(force_insert=True)
+
+
+def test_database_refuses_duplicate_email_that_bypasses_validation(merchant):
+    raw_insert(merchant, email="amadou.ba@example.com")
+    with pytest.raises(IntegrityError):
+        raw_insert(merchant, email="Amadou.Ba@example.com")
+
+
+def test_database_refuses_duplicate_reference_that_bypasses_validation(merchant):
+    raw_insert(merchant, email="a@example.com", reference="CUS-1")
+    with pytest.raises(IntegrityError):
+        raw_insert(merchant, email="b@example.com", reference="CUS-1")
+
+
+def test_database_allows_duplicates_across_merchants(merchant, other_merchant):
+    raw_insert(merchant, email="a@example.com", reference="CUS-1")
+    raw_insert(other_merchant, email="a@example.com", reference="CUS-1")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"email": "a@example.com", "type": "robot"},
+        {"email": "a@example.com", "status": "gone"},
+        {"email": "", "phone": ""},
+    ],
+)
+def test_database_refuses_invalid_choices_and_missing_contact(merchant, fields):
+    with pytest.raises(IntegrityError):
+        raw_insert(merchant, **fields)
