@@ -248,6 +248,8 @@ class Customer(models.Model):
             # Merchant first: every query is scoped to one merchant. The id breaks ties for
             # keyset pagination on each orderable column.
             models.Index(fields=["merchant", "created_at", "id"], name="customer_created_idx"),
+            # The admin's newest-first list across every merchant, for superusers.
+            models.Index(fields=["created_at", "id"], name="customer_all_created_idx"),
             models.Index(fields=["merchant", "updated_at", "id"], name="customer_updated_idx"),
             models.Index(fields=["merchant", "name", "id"], name="customer_name_idx"),
             models.Index(fields=["merchant", "phone"], name="customer_phone_idx"),

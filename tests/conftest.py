@@ -48,3 +48,13 @@ def pytest_sessionfinish(session, exitstatus):
     if os.environ.get("CI") and skipped and not hasattr(session.config, "workerinput"):
         reporter.write_line(f"CI: {len(skipped)} test(s) skipped; every test must run.", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (throttle counters, cached filter choices)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -87,6 +87,15 @@ def test_changelist_filters_by_type_status_and_country(root_client, customers, p
     assert listed(root_client.get(CHANGELIST, params)) == expected
 
 
+def test_country_filter_offers_only_the_countries_of_the_users_customers(
+    client, merchant, customers
+):
+    client.force_login(make_user(merchant, group="Viewer"))
+    response = client.get(CHANGELIST)
+    country_filter = next(f for f in response.context["cl"].filter_specs if f.title == "country")
+    assert country_filter.lookup_choices == [("NG", "Nigeria"), ("SN", "Senegal")]
+
+
 def test_changelist_filters_by_merchant(root_client, customers, other_merchant):
     response = root_client.get(CHANGELIST, {"merchant__id__exact": other_merchant.pk})
     assert listed(response) == {"Yaw Mensah"}
