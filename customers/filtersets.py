@@ -56,12 +56,30 @@ class DateOrDateTimeField(forms.CharField):
         return moment
 
 
+class DateOrDateTimeInput(forms.TextInput):
+    """A date picker in HTML; a plain text box when the value is a date-time, which a date
+    picker would silently drop. Reads the value exactly as a text box does."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        try:
+            is_date = not value or parse_date(str(value)) is not None
+        except ValueError:
+            is_date = False
+        context["widget"]["type"] = "date" if is_date else "text"
+        return context
+
+
 class NormalizedFilter(django_filters.CharFilter):
     field_class = NormalizedField
 
 
 class DateOrDateTimeFilter(django_filters.Filter):
     field_class = DateOrDateTimeField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", DateOrDateTimeInput)
+        super().__init__(*args, **kwargs)
 
 
 class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
@@ -91,17 +109,23 @@ class CustomerFilterSet(django_filters.FilterSet):
         label="Phone",
         help_text="Exact number in international form, e.g. +221 77 123 45 67.",
     )
-    type = django_filters.ChoiceFilter(choices=Customer.Type.choices, label="Type")
+    type = django_filters.ChoiceFilter(
+        choices=Customer.Type.choices, label="Type", empty_label="Any"
+    )
     is_active = django_filters.ChoiceFilter(
         choices=[("true", "Active"), ("false", "Not active")],
         method="filter_is_active",
         label="Active",
+        empty_label="Any",
         help_text="true or false.",
     )
     status = ChoiceInFilter(
         field_name="status",
         choices=Customer.Status.choices,
         label="Status",
+        empty_label="Any",
+        # A select in HTML for one status; several (a shared link) show as the CSV text.
+        widget=forms.Select,
         help_text="One status, or several comma-separated.",
     )
     reference = django_filters.CharFilter(label="Reference", help_text="Exact reference.")
