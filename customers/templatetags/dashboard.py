@@ -1,0 +1,150 @@
+"""Presentation helpers for the dashboard templates: sortable headers, readable values and the
+lines of a customer's history."""
+
+import json
+from decimal import Decimal
+
+import phonenumbers
+import pycountry
+from django import template
+from django.utils.http import urlencode
+
+from customers.filtersets import CustomerFilterSet
+from customers.models import Customer, CustomerEvent
+from customers.normalizers import ADDRESS_KEYS
+
+register = template.Library()
+
+EMPTY = "—"
+
+
+@register.inclusion_tag("customers/includes/sort_header.html", takes_context=True)
+def sort_header(context, field: str, label: str):
+    """A column header that sorts by ``field``; a second click reverses the order."""
+    request = context["request"]
+    current = context["filter"].ordering_value
+    ascending = current == field
+    descending = current == f"-{field}"
+    if ascending:
+        target = f"-{field}"
+    elif descending:
+        target = field
+    else:
+        # Dates read newest first; names A to Z.
+        target = field if field == "name" else f"-{field}"
+    query = [(key, value) for key, value in request.GET.items() if key not in {"ordering", "page"}]
+    if target != CustomerFilterSet.DEFAULT_ORDERING:
+        query.append(("ordering", target))
+    return {
+        "label": label,
+        "url": f"?{urlencode(query)}" if query else request.path,
+        "sort": "ascending" if ascending else "descending" if descending else "none",
+    }
+
+
+@register.filter
+def phone_display(value: str) -> str:
+    """``+221771234567`` as ``+221 77 123 45 67``."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@register.filter
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code) if code else None
+    return getattr(country, "common_name", None) or getattr(country, "name", code) or ""
+
+
+@register.filter
+def currency_name(code: str) -> str:
+    currency = pycountry.currencies.get(alpha_3=code) if code else None
+    return currency.name if currency else ""
+
+
+@register.filter
+def address_lines(address) -> list[str]:
+    """The address as the lines of an envelope."""
+    if not isinstance(address, dict):
+        return []
+    city_line = " ".join(part for part in (address.get("postal_code"), address.get("city")) if part)
+    lines = [address.get("line1"), address.get("line2"), city_line, address.get("state")]
+    return [line for line in lines if line]
+
+
+@register.filter
+def metadata_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return json.dumps(value)
+    return str(value)
+
+
+@register.filter
+def metadata_type(value) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float | Decimal):
+        return "number"
+    return "text"
+
+
+@register.filter
+def actor_display(actor: str) -> dict:
+    """``user:ada`` → ``{"kind": "User", "name": "ada"}``; ``api_key:1a2b3c4d`` → API key."""
+    kind, _, name = actor.partition(":")
+    kinds = {"user": "user", "api_key": "API key"}
+    if not name or kind not in kinds:
+        return {"kind": "", "name": actor}
+    return {"kind": kinds[kind], "name": name}
+
+
+def _field_label(field: str) -> str:
+    try:
+        label = str(Customer._meta.get_field(field).verbose_name)
+    except Exception:
+        label = field.replace("_", " ")
+    special = {"whatsapp": "WhatsApp"}
+    return special.get(field, label[:1].upper() + label[1:])
+
+
+def _readable(field: str, value) -> str:
+    if value in (None, "", {}, []):
+        return EMPTY
+    if field == "address" and isinstance(value, dict):
+        return ", ".join(str(value[key]) for key in ADDRESS_KEYS if value.get(key))
+    if field == "metadata" and isinstance(value, dict):
+        return ", ".join(f"{key}={metadata_value(item)}" for key, item in value.items())
+    if field in ("phone", "whatsapp"):
+        return phone_display(value)
+    if field == "status":
+        return dict(Customer.Status.choices).get(value, value)
+    if field == "type":
+        return dict(Customer.Type.choices).get(value, value)
+    return str(value)
+
+
+@register.filter
+def event_changes(event: CustomerEvent) -> list[dict]:
+    """The lines of one history entry: old → new for a change, the values for a snapshot."""
+    changes = event.changes or {}
+    if event.action in (CustomerEvent.Action.UPDATED, CustomerEvent.Action.STATUS_CHANGED):
+        return [
+            {
+                "field": _field_label(field),
+                "old": _readable(field, pair[0]),
+                "new": _readable(field, pair[1]),
+            }
+            for field, pair in changes.items()
+            if isinstance(pair, list | tuple) and len(pair) == 2
+        ]
+    return [
+        {"field": _field_label(field), "value": _readable(field, value)}
+        for field, value in changes.items()
+        if value not in (None, "", {}, [])
+    ]

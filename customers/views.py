@@ -1,0 +1,256 @@
+"""The staff dashboard: thin views over the selectors (reads), the services (writes) and the
+one ``CustomerFilterSet`` the API filters with.
+
+Memberships decide which merchants a user sees (``selectors``); model permissions decide what
+they may do (``permission_required``). Another merchant's customer is a 404, exactly as if it
+did not exist; an action the user may not take is a 403 even when its button is hidden.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView, View
+from django.views.generic.detail import SingleObjectMixin
+from django_filters.views import FilterView
+
+from .csvio import iter_csv
+from .filtersets import CustomerFilterSet
+from .forms import DASHBOARD, ApiKeyForm, CustomerForm, CustomerStatusForm
+from .models import ApiKey, Customer
+from .selectors import api_keys_for_user, customer_history, customers_for_user, merchants_for_user
+from .services import api_key_revoke, customer_delete, customer_set_status
+
+# --- customers ------------------------------------------------------------------------------
+
+
+class CustomerAccessMixin(PermissionRequiredMixin):
+    """The customers of the user's merchants; anonymous users go to the login page."""
+
+    model = Customer
+
+    def get_queryset(self):
+        return customers_for_user(self.request.user).select_related("merchant")
+
+    def get_success_url(self):
+        return reverse("customers:detail", args=[self.object.pk])
+
+
+class CustomerListView(CustomerAccessMixin, FilterView):
+    """Filters, ordering and page size all live in the query string, so a link can be shared;
+    ``limit`` and ``page`` mean what they mean in the API."""
+
+    permission_required = "customers.view_customer"
+    filterset_class = CustomerFilterSet
+    template_name = "customers/customer_list.html"
+    paginate_by = 20
+    page_sizes = (20, 50, 100)
+
+    def get(self, request, *args, **kwargs):
+        # The filter form submits every input; keep only the filled ones in the shared URL.
+        filled = [(key, value) for key, value in request.GET.items() if value.strip()]
+        if len(filled) != len(request.GET):
+            return HttpResponseRedirect(f"{request.path}?{urlencode(filled)}".rstrip("?"))
+        return super().get(request, *args, **kwargs)
+
+    def get_filterset_kwargs(self, filterset_class):
+        # Always bound, so an empty query string still gets the default ordering.
+        return {**super().get_filterset_kwargs(filterset_class), "data": self.request.GET}
+
+    def get_paginate_by(self, queryset):
+        limit = self.request.GET.get("limit", "")
+        return int(limit) if limit.isdigit() and int(limit) in self.page_sizes else self.paginate_by
+
+    def paginate_queryset(self, queryset, page_size):
+        # A page past the end shows the last page rather than an error.
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        behind_more_filters = set(self.filterset.form.fields) - {"search", "ordering"}
+        return super().get_context_data(
+            **kwargs,
+            page_sizes=self.page_sizes,
+            active_filters=sum(1 for key in self.request.GET if key in behind_more_filters),
+            show_merchant=merchants_for_user(self.request.user).count() > 1,
+        )
+
+
+class CustomerExportView(CustomerAccessMixin, View):
+    """The filtered customers as CSV, streamed in chunks: a large export never sits in memory."""
+
+    permission_required = "customers.view_customer"
+    chunk_size = 2000
+
+    def get(self, request):
+        filterset = CustomerFilterSet(
+            request.GET, queryset=customers_for_user(request.user), request=request
+        )
+        if not filterset.is_valid():
+            return redirect(f"{reverse('customers:list')}?{request.GET.urlencode()}")
+        rows = filterset.qs.iterator(chunk_size=self.chunk_size)
+        response = StreamingHttpResponse(iter_csv(rows), content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
+        return response
+
+
+class CustomerDetailView(CustomerAccessMixin, DetailView):
+    permission_required = "customers.view_customer"
+    template_name = "customers/customer_detail.html"
+    history_limit = 50
+
+    def get_context_data(self, **kwargs):
+        events = list(customer_history(self.object)[: self.history_limit + 1])
+        return super().get_context_data(
+            **kwargs,
+            history=events[: self.history_limit],
+            history_truncated=len(events) > self.history_limit,
+            history_limit=self.history_limit,
+        )
+
+
+class CustomerFormMixin:
+    """Saves through the form, which writes through the services and keeps their refusals
+    (a duplicate email, a concurrent edit) next to the fields."""
+
+    form_class = CustomerForm
+    template_name = "customers/customer_form.html"
+    success_message = ""
+
+    def form_valid(self, form):
+        try:
+            self.object = form.save(actor=self.request.user)
+        except ValidationError:
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message.format(name=self.object.name))
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class CustomerCreateView(CustomerAccessMixin, CustomerFormMixin, CreateView):
+    permission_required = "customers.add_customer"
+    success_message = "Customer “{name}” created."
+
+    def get_form_kwargs(self):
+        merchants = list(merchants_for_user(self.request.user))
+        if not merchants:
+            raise PermissionDenied("You are not a member of any merchant yet.")
+        return {**super().get_form_kwargs(), "merchants": merchants}
+
+
+class CustomerUpdateView(CustomerAccessMixin, CustomerFormMixin, UpdateView):
+    permission_required = "customers.change_customer"
+    success_message = "Customer “{name}” saved."
+
+
+class CustomerDeleteView(CustomerAccessMixin, DeleteView):
+    permission_required = "customers.delete_customer"
+    template_name = "customers/customer_confirm_delete.html"
+    success_url = reverse_lazy("customers:list")
+
+    def form_valid(self, form):
+        try:
+            customer_delete(customer=self.object, actor=self.request.user, source=DASHBOARD)
+        except Customer.DoesNotExist:
+            raise Http404("No customer matches the given query.") from None
+        messages.success(self.request, f"Customer “{self.object.name}” deleted.")
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class CustomerStatusView(CustomerAccessMixin, SingleObjectMixin, View):
+    """Block, activate, or move a customer to another status (POST only)."""
+
+    permission_required = "customers.change_customer"
+    http_method_names = ["post"]
+    done = {
+        Customer.Status.ACTIVE: "activated",
+        Customer.Status.BLOCKED: "blocked",
+        Customer.Status.INACTIVE: "deactivated",
+        Customer.Status.PENDING_KYC: "set to pending KYC",
+    }
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        form = CustomerStatusForm(request.POST)
+        if not form.is_valid():
+            return HttpResponseBadRequest("Unknown status.")
+        customer = customer_set_status(
+            customer=self.object,
+            status=form.cleaned_data["status"],
+            actor=request.user,
+            source=DASHBOARD,
+        )
+        messages.success(request, f"Customer “{customer.name}” {self.done[customer.status]}.")
+        return HttpResponseRedirect(self.get_success_url())
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+class ApiKeyAccessMixin(PermissionRequiredMixin):
+    """The keys of the user's merchants."""
+
+    model = ApiKey
+
+    def get_queryset(self):
+        return api_keys_for_user(self.request.user).select_related("merchant", "created_by")
+
+
+class ApiKeyListView(ApiKeyAccessMixin, ListView):
+    permission_required = "customers.view_apikey"
+    template_name = "customers/apikey_list.html"
+    context_object_name = "api_keys"
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("revoked_at", "-created_at")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            **kwargs, show_merchant=merchants_for_user(self.request.user).count() > 1
+        )
+
+
+class ApiKeyCreateView(ApiKeyAccessMixin, CreateView):
+    """The secret is shown once, in the response to the POST, and never stored."""
+
+    permission_required = "customers.add_apikey"
+    form_class = ApiKeyForm
+    template_name = "customers/apikey_form.html"
+
+    def get_form_kwargs(self):
+        merchants = list(merchants_for_user(self.request.user))
+        if not merchants:
+            raise PermissionDenied("You are not a member of any merchant yet.")
+        return {**super().get_form_kwargs(), "merchants": merchants}
+
+    def form_valid(self, form):
+        try:
+            self.object, secret = form.save(created_by=self.request.user)
+        except ValidationError:
+            return self.form_invalid(form)
+        response = self.response_class(
+            request=self.request,
+            template="customers/apikey_created.html",
+            context=self.get_context_data(api_key=self.object, secret=secret),
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ApiKeyRevokeView(ApiKeyAccessMixin, DeleteView):
+    """Confirm, then revoke: the key stops working at once and stays listed as revoked."""
+
+    permission_required = "customers.change_apikey"
+    template_name = "customers/apikey_confirm_revoke.html"
+    context_object_name = "api_key"
+    success_url = reverse_lazy("customers:apikey_list")
+
+    def form_valid(self, form):
+        api_key_revoke(api_key=self.object)
+        messages.success(self.request, f"API key “{self.object.name}” revoked.")
+        return HttpResponseRedirect(self.get_success_url())

@@ -1,0 +1,17 @@
+// Progressive enhancement only: every page works without this file.
+// Copy buttons: <button data-copy="element-id" hidden>Copy</button> copies the element's text.
+document.querySelectorAll("[data-copy]").forEach((button) => {
+  const source = document.getElementById(button.dataset.copy);
+  if (!source || !navigator.clipboard) return;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    const label = button.textContent;
+    try {
+      await navigator.clipboard.writeText(source.textContent.trim());
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Select and copy";
+    }
+    setTimeout(() => (button.textContent = label), 2000);
+  });
+});
