@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "customers.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -177,14 +178,52 @@ LOGGING = {
 
 # --- REST framework -------------------------------------------------------------------------
 
+# Requests per API key (and per staff user) per window; the counters live in the cache above.
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "1000/minute")
+
 REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so a request without credentials is told WWW-Authenticate: Bearer.
+        "customers.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["customers.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": API_THROTTLE_RATE},
+    "DEFAULT_PARSER_CLASSES": ["customers.api.parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "customers.api.parsers.FallbackContentNegotiation",
+    "EXCEPTION_HANDLER": "customers.api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customers API",
-    "DESCRIPTION": "The customer registry of a payment business.",
+    "DESCRIPTION": (
+        "The customer registry of a payment business. Every response body is an envelope: "
+        '`{"data": ...}` (lists add `"meta"`) or `{"error": {"code", "message", '
+        '"fields"}}`. Bodies are JSON; unknown and read-only fields are refused by name.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PUBLIC": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerTypeEnum": "customers.models.Customer.Type",
+        "CustomerStatusEnum": "customers.models.Customer.Status",
+        "CustomerSourceEnum": "customers.models.Customer.Source",
+        "ErrorCodeEnum": "customers.api.schema.ERROR_CODES",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "customers.api.schema.postprocess_api_schema",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from customers.api.views import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("customers.api.urls")),
+    re_path(r"^healthz/?$", healthz, name="healthz"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -1,0 +1,216 @@
+"""The API's errors and the one handler that renders every one of them in SPEC's envelope:
+
+    {"error": {"code": "<code>", "message": "<sentence>", "fields": {"<field>": ["<message>"]}}}
+
+``fields`` appears only for field errors; nested fields are named ``address.city`` and
+``metadata.<key>``.
+"""
+
+import logging
+import math
+
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import set_rollback
+
+from customers.services import PreconditionFailed as StaleVersion
+
+logger = logging.getLogger(__name__)
+
+#: DRF's own codes, renamed to SPEC's.
+CODES = {
+    "parse_error": "invalid_json",
+    "invalid": "validation_error",
+    "not_found": "not_found",
+    "method_not_allowed": "method_not_allowed",
+    "unsupported_media_type": "unsupported_media_type",
+    "not_authenticated": "not_authenticated",
+    "authentication_failed": "authentication_failed",
+    "permission_denied": "permission_denied",
+    "throttled": "throttled",
+}
+
+
+class Duplicate(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "duplicate"
+    default_detail = "A customer with these details already exists."
+
+
+class IdempotencyKeyInUse(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "idempotency_key_in_use"
+    default_detail = (
+        "A request with this Idempotency-Key is still being processed; retry once it is done."
+    )
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+    default_detail = (
+        "This Idempotency-Key was already used with a different request body; "
+        "use a new key for a new request."
+    )
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+    default_detail = (
+        "The customer has changed since the ETag given in If-Match; "
+        "fetch it again and retry with its new ETag."
+    )
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = "The request body is too large."
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = "The service is temporarily unavailable; retry in a moment."
+
+
+class ServerError(exceptions.APIException):
+    default_code = "server_error"
+    default_detail = "Something went wrong on our side; the error has been logged."
+
+
+class InsufficientScope(exceptions.PermissionDenied):
+    default_code = "insufficient_scope"
+
+
+def field_errors(error: DjangoValidationError) -> dict[str, list[DjangoValidationError]]:
+    """A model's validation errors by API field name: a nested error carries its own name
+    (``params["field"]``, e.g. ``address.city``), the rest the model field's."""
+    by_field = error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error}
+    result: dict[str, list[DjangoValidationError]] = {}
+    for field, errors in by_field.items():
+        for item in errors.error_list if hasattr(errors, "error_list") else errors:
+            name = (item.params or {}).get("field", field)
+            result.setdefault(name, []).append(item)
+    return result
+
+
+def api_error_from_model(error: DjangoValidationError) -> exceptions.APIException:
+    """The API error for a model's refusal: 409 ``duplicate`` when uniqueness was all that
+    failed, 400 ``validation_error`` otherwise (duplicates included among the fields)."""
+    errors = field_errors(error)
+    detail = {
+        (api_settings.NON_FIELD_ERRORS_KEY if name == NON_FIELD_ERRORS else name): [
+            exceptions.ErrorDetail(item.messages[0], code=item.code or "invalid") for item in items
+        ]
+        for name, items in errors.items()
+    }
+    codes = {item.code for items in errors.values() for item in items}
+    if codes == {"duplicate"}:
+        exc = Duplicate()
+        exc.detail = detail
+        return exc
+    return exceptions.ValidationError(detail)
+
+
+def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as ``{"address.city": ["..."]}``."""
+    if isinstance(detail, dict):
+        flat = {}
+        for key, value in detail.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(detail, list) and detail and all(isinstance(item, dict) for item in detail):
+        flat = {}
+        for index, item in enumerate(detail):
+            flat.update(_flatten(item, f"{prefix}.{index}"))
+        return flat
+    items = detail if isinstance(detail, list) else [detail]
+    return {prefix: [str(item) for item in items]}
+
+
+def _summary(fields: dict[str, list[str]]) -> str:
+    if len(fields) == 1:
+        ((name, messages),) = fields.items()
+        if len(messages) == 1:
+            return f"{name}: {messages[0]}"
+    return f"Invalid fields: {', '.join(fields)}."
+
+
+def error_body(exc: exceptions.APIException) -> dict:
+    """``{"code", "message"[, "fields"]}`` for an API exception."""
+    if isinstance(exc, exceptions.ValidationError | Duplicate) and isinstance(exc.detail, dict):
+        fields = _flatten(exc.detail)
+        general = fields.pop(api_settings.NON_FIELD_ERRORS_KEY, [])
+        code = "duplicate" if isinstance(exc, Duplicate) else "validation_error"
+        if isinstance(exc, Duplicate):
+            message = next(iter(fields.values()))[0]
+        elif general:
+            message = " ".join(general)
+        else:
+            message = _summary(fields)
+        body = {"code": code, "message": message}
+        if fields:
+            body["fields"] = fields
+        return body
+    if isinstance(exc, exceptions.ValidationError):
+        messages = exc.detail if isinstance(exc.detail, list) else [exc.detail]
+        return {"code": "validation_error", "message": " ".join(str(m) for m in messages)}
+    code = exc.detail.code if hasattr(exc.detail, "code") else exc.default_code
+    return {"code": CODES.get(code, code), "message": _message(exc)}
+
+
+def _message(exc: exceptions.APIException) -> str:
+    if isinstance(exc, exceptions.ParseError):
+        return f"The body is not valid JSON: {exc.detail}"
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return f"{exc.detail.rstrip('.')}; the allowed methods are in the Allow header."
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return f"{exc.detail.rstrip('.')}; send JSON with Content-Type: application/json."
+    if isinstance(exc, exceptions.Throttled):
+        return "Too many requests; retry after the number of seconds in Retry-After."
+    return str(exc.detail)
+
+
+def _as_api_exception(exc: Exception, context: dict) -> exceptions.APIException:
+    if isinstance(exc, exceptions.APIException):
+        return exc
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        return exceptions.NotFound("No customer matches the given id.")
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, StaleVersion):
+        return PreconditionFailed()
+    if isinstance(exc, DjangoValidationError):
+        return api_error_from_model(exc)
+    request = context.get("request")
+    request_id = getattr(getattr(request, "_request", None), "id", "")
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.exception("Database unavailable (request %s)", request_id)
+        unavailable = ServiceUnavailable()
+        unavailable.wait = 5
+        return unavailable
+    if isinstance(exc, DatabaseError):
+        logger.exception("Database error (request %s)", request_id)
+    else:
+        logger.exception("Unexpected error (request %s)", request_id)
+    return ServerError()
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response:
+    """Every error of the API as SPEC's envelope, with the headers its status calls for."""
+    exc = _as_api_exception(exc, context)
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+    set_rollback()
+    return Response({"error": error_body(exc)}, status=exc.status_code, headers=headers)

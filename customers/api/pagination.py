@@ -1,0 +1,201 @@
+"""The list's two pagination modes, as SPEC section 3 describes them.
+
+Page mode (``?page=``, the default) counts, so it can say ``total`` and ``pages``. Cursor mode
+(``?cursor=``) never counts: it continues strictly after the last row it returned, on the
+ordering column and then the id (a keyset served by the (merchant, column, id) indexes), so rows
+created or deleted meanwhile never make a client skip or repeat one.
+
+Cursors are signed: opaque to clients, and a tampered or foreign one is a 400 naming ``cursor``.
+"""
+
+import datetime
+import math
+import re
+import uuid
+from collections import OrderedDict
+
+from django.core import signing
+from django.db.models import Q, QuerySet
+from rest_framework import exceptions
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+CURSOR_SALT = "customers.api.cursor"
+
+
+class KeysetPosition:
+    """Where a cursor points: just after the row with ``value`` in the ordering column and
+    ``id``, in ``ordering`` (e.g. ``-created_at``)."""
+
+    def __init__(self, ordering: str, value, pk: uuid.UUID):
+        self.ordering, self.value, self.pk = ordering, value, pk
+
+    @property
+    def column(self) -> str:
+        return self.ordering.lstrip("-")
+
+    @property
+    def descending(self) -> bool:
+        return self.ordering.startswith("-")
+
+    def rows_after(self) -> Q:
+        """Rows strictly after this position, written so the database can range-scan the
+        (merchant, column, id) index: ``column >= v AND (column > v OR id > pk)``."""
+        before, after = ("lt", "lte") if self.descending else ("gt", "gte")
+        return Q(**{f"{self.column}__{after}": self.value}) & (
+            Q(**{f"{self.column}__{before}": self.value}) | Q(**{f"pk__{before}": self.pk})
+        )
+
+    def encode(self) -> str:
+        value = self.value.isoformat() if isinstance(self.value, datetime.datetime) else self.value
+        return signing.dumps([self.ordering, value, str(self.pk)], salt=CURSOR_SALT, compress=True)
+
+    @classmethod
+    def decode(cls, cursor: str) -> "KeysetPosition":
+        """The position a cursor encodes; ``ValueError`` for anything not issued by us."""
+        try:
+            ordering, value, pk = signing.loads(cursor, salt=CURSOR_SALT)
+            if ordering.lstrip("-").endswith("_at"):
+                value = datetime.datetime.fromisoformat(value)
+            return cls(ordering, value, uuid.UUID(pk))
+        except (signing.BadSignature, TypeError, ValueError, AttributeError) as error:
+            raise ValueError("not a cursor") from error
+
+    @classmethod
+    def after_row(cls, ordering: str, row) -> "KeysetPosition":
+        return cls(ordering, getattr(row, ordering.lstrip("-")), row.pk)
+
+
+class CustomerPagination(BasePagination):
+    """``limit`` (1-100, default 20) with ``page`` (from 1) or ``cursor``.
+
+    ``meta`` in page mode: page, limit, total, pages, has_more, next_cursor; in cursor mode:
+    limit, has_more, next_cursor. ``next_cursor`` is null exactly when ``has_more`` is false.
+    """
+
+    default_limit = 20
+    max_limit = 100
+    query_params = ("limit", "page", "cursor")
+
+    def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
+        params = request.query_params
+        ordering = queryset.query.order_by[0]
+        errors = {}
+        limit = self._whole_number(params, "limit", self.default_limit, errors)
+        if limit is not None and not 1 <= limit <= self.max_limit:
+            errors["limit"] = [f"Enter a whole number from 1 to {self.max_limit}."]
+        page = self._whole_number(params, "page", 1, errors)
+        if page is not None and page < 1:
+            errors["page"] = ["Enter a whole number from 1."]
+        position = None
+        if "cursor" in params:
+            if "page" in params:
+                errors["page"] = ["Send either page or cursor, not both."]
+            try:
+                position = KeysetPosition.decode(params["cursor"])
+            except ValueError:
+                errors["cursor"] = ["This cursor is not valid; use meta.next_cursor as given."]
+            else:
+                if position.ordering != ordering:
+                    errors["cursor"] = [
+                        f"This cursor was issued for ordering={position.ordering}; "
+                        "send that ordering with it."
+                    ]
+        if errors:
+            raise exceptions.ValidationError(errors)
+
+        if "cursor" in params:
+            rows = list(queryset.filter(position.rows_after())[: limit + 1])
+            has_more = len(rows) > limit
+            rows = rows[:limit]
+            self.meta = OrderedDict(limit=limit)
+        else:
+            total = queryset.count()
+            offset = (page - 1) * limit
+            rows = list(queryset[offset : offset + limit]) if offset < total else []
+            has_more = offset + limit < total
+            self.meta = OrderedDict(
+                page=page, limit=limit, total=total, pages=math.ceil(total / limit)
+            )
+        self.meta["has_more"] = has_more
+        self.meta["next_cursor"] = (
+            KeysetPosition.after_row(ordering, rows[-1]).encode() if has_more and rows else None
+        )
+        return rows
+
+    def _whole_number(self, params, name: str, default: int, errors: dict) -> int | None:
+        if name not in params:
+            return default
+        value = params[name]
+        if not WHOLE_NUMBER.fullmatch(value):
+            errors[name] = ["Enter a whole number."]
+            return None
+        return int(value)
+
+    def get_paginated_response(self, data) -> Response:
+        return Response(OrderedDict(data=data, meta=self.meta))
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        nullable_cursor = {
+            "type": "string",
+            "nullable": True,
+            "description": "Pass as `cursor` for the next page; null when has_more is false.",
+        }
+        return {
+            "type": "object",
+            "required": ["data", "meta"],
+            "properties": {
+                "data": schema,
+                "meta": {
+                    "type": "object",
+                    "description": (
+                        "Page mode: page, limit, total, pages, has_more, next_cursor. "
+                        "Cursor mode (with `cursor`): limit, has_more, next_cursor; it never "
+                        "counts."
+                    ),
+                    "required": ["limit", "has_more", "next_cursor"],
+                    "properties": {
+                        "page": {"type": "integer", "minimum": 1},
+                        "limit": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
+                        "total": {"type": "integer", "minimum": 0},
+                        "pages": {"type": "integer", "minimum": 0},
+                        "has_more": {"type": "boolean"},
+                        "next_cursor": nullable_cursor,
+                    },
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": f"Customers per page, 1 to {self.max_limit}.",
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_limit,
+                    "default": self.default_limit,
+                },
+            },
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "description": "Page number; a page past the end is empty. Not with `cursor`.",
+                "schema": {"type": "integer", "minimum": 1, "default": 1},
+            },
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "description": (
+                    "`meta.next_cursor` of the previous page, with the same filters and "
+                    "ordering; switches to cursor pagination (no total)."
+                ),
+                "schema": {"type": "string"},
+            },
+        ]

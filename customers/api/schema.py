@@ -1,0 +1,191 @@
+"""What the OpenAPI document says beyond what drf-spectacular infers: the API-key schemes, the
+envelope, each error response, and the headers (``X-Request-ID`` on every response, ``ETag``,
+``Location``, ``Idempotent-Replayed``, ``Retry-After``, ``WWW-Authenticate``, ``Allow``)."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from .serializers import CustomerSerializer, DeletedSerializer
+
+ERROR_CODES = [
+    "validation_error",
+    "invalid_json",
+    "not_authenticated",
+    "authentication_failed",
+    "permission_denied",
+    "insufficient_scope",
+    "not_found",
+    "method_not_allowed",
+    "duplicate",
+    "idempotency_key_in_use",
+    "precondition_failed",
+    "payload_too_large",
+    "unsupported_media_type",
+    "idempotency_key_reused",
+    "throttled",
+    "service_unavailable",
+    "server_error",
+]
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """A key goes in ``Authorization: Bearer`` or in ``X-API-Key``; either one will do."""
+
+    target_class = "customers.api.authentication.ApiKeyAuthentication"
+    name = ["bearerAuth", "apiKeyHeader"]
+
+    def get_security_requirement(self, auto_schema):
+        return [{"bearerAuth": []}, {"apiKeyHeader": []}]
+
+    def get_security_definition(self, auto_schema):
+        description = (
+            "A merchant's API key, ck_<prefix>_<secret>. Reading needs the customers:read "
+            "scope; writing customers:write."
+        )
+        return [
+            {"type": "http", "scheme": "bearer", "description": description},
+            {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": description},
+        ]
+
+
+CustomerEnvelope = inline_serializer("CustomerEnvelope", {"data": CustomerSerializer()})
+DeletedEnvelope = inline_serializer("DeletedEnvelope", {"data": DeletedSerializer()})
+ErrorEnvelope = inline_serializer(
+    "ErrorEnvelope",
+    {
+        "error": inline_serializer(
+            "Error",
+            {
+                "code": serializers.ChoiceField(choices=ERROR_CODES),
+                "message": serializers.CharField(help_text="A sentence for people."),
+                "fields": serializers.DictField(
+                    child=serializers.ListField(child=serializers.CharField()),
+                    required=False,
+                    help_text="Field errors by field or parameter name; nested fields as "
+                    "address.city or metadata.<key>.",
+                ),
+            },
+        )
+    },
+)
+
+ERRORS = {
+    400: "validation_error (fields named in `fields`) or invalid_json.",
+    401: "not_authenticated (no credentials) or authentication_failed (bad or revoked key).",
+    403: "insufficient_scope (API key) or permission_denied (staff session).",
+    404: "not_found: no such customer for this merchant.",
+    405: "method_not_allowed; the Allow header lists the methods.",
+    409: "duplicate (field named in `fields`) or idempotency_key_in_use.",
+    412: "precondition_failed: If-Match does not match the customer's ETag.",
+    413: "payload_too_large.",
+    415: "unsupported_media_type: send Content-Type: application/json.",
+    422: "idempotency_key_reused: the key was used with another body.",
+    429: "throttled; retry after Retry-After seconds.",
+    503: "service_unavailable; retry after Retry-After seconds.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """The error envelope under each status, for an operation that can return it."""
+    common = (400, 401, 403, 405, 429, 503)
+    return {
+        code: OpenApiResponse(ErrorEnvelope, description=ERRORS[code])
+        for code in sorted({*common, *statuses})
+    }
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="At most 255 characters. The same key and body within 24 hours replays the "
+    "first response (header Idempotent-Replayed: true) and creates nothing.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description='The ETag of the customer as last read, e.g. "3": the write happens only if '
+    "it is still current, else 412 and nothing changes.",
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="An ETag held by the client: 304 without a body if it is still current.",
+)
+
+_HEADERS = {
+    "X-Request-ID": "The request's id: the client's own X-Request-ID (at most 128 safe "
+    "characters) echoed, or one generated.",
+    "ETag": "The customer's version; send it back in If-Match.",
+    "Location": "URL of the new customer.",
+    "Idempotent-Replayed": "true when this is the stored response to an earlier request "
+    "with the same Idempotency-Key.",
+    "Retry-After": "Seconds to wait before retrying.",
+    "WWW-Authenticate": "Bearer",
+    "Allow": "The methods of this path.",
+}
+
+
+def _header(name: str) -> dict:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+#: Filters that take a date or a date-time.
+DATE_OR_DATE_TIME = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+}
+
+
+def postprocess_api_schema(result, generator, request, public):
+    """Paths as SPEC writes them (no trailing slash), headers on every response, date or
+    date-time filters, and request bodies that admit no unknown key."""
+    result["paths"] = {path.rstrip("/"): item for path, item in result.get("paths", {}).items()}
+    components = result.setdefault("components", {})
+    components["headers"] = {
+        name: {"description": description, "schema": {"type": "string"}}
+        for name, description in _HEADERS.items()
+    }
+    for path, path_item in result["paths"].items():
+        for method, operation in path_item.items():
+            parameters = operation.setdefault("parameters", [])
+            for parameter in parameters:
+                if parameter["name"] in ("created_after", "created_before"):
+                    parameter["schema"] = DATE_OR_DATE_TIME
+            parameters.append(
+                {
+                    "name": "X-Request-ID",
+                    "in": "header",
+                    "required": False,
+                    "description": _HEADERS["X-Request-ID"],
+                    "schema": {"type": "string", "maxLength": 128},
+                }
+            )
+            for code, response in operation.get("responses", {}).items():
+                headers = response.setdefault("headers", {})
+                headers["X-Request-ID"] = _header("X-Request-ID")
+                if code in ("200", "304") and method == "get" and "{id}" in path:
+                    headers["ETag"] = _header("ETag")
+                if code == "200" and method == "patch":
+                    headers["ETag"] = _header("ETag")
+                if code == "201":
+                    headers["ETag"] = _header("ETag")
+                    headers["Location"] = _header("Location")
+                    headers["Idempotent-Replayed"] = _header("Idempotent-Replayed")
+                if code in ("429", "503"):
+                    headers["Retry-After"] = _header("Retry-After")
+                if code == "401":
+                    headers["WWW-Authenticate"] = _header("WWW-Authenticate")
+                if code == "405":
+                    headers["Allow"] = _header("Allow")
+    schemas = components.get("schemas", {})
+    for name, component in schemas.items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+            # Its response twin always carries every field.
+            response = schemas.get(name.removeprefix("Patched").removesuffix("Request"), {})
+            if "properties" in response:
+                response["required"] = sorted(response["properties"])
+    return result

@@ -1,0 +1,255 @@
+"""The customer as JSON, and the bridge from a request body to the customer services.
+
+Nothing here validates or normalises a customer: the fields only check JSON types, and
+``ServiceSerializer`` hands the values to the services, which run the model's rules
+(``full_clean``); their refusals come back as this serializer's errors, named as the API names
+fields. So the API, the dashboard, the admin and the import cannot disagree.
+"""
+
+import datetime
+import difflib
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from customers import normalizers
+from customers.models import Customer
+from customers.services import customer_create, customer_update
+
+from .exceptions import api_error_from_model
+
+# --- fields ---------------------------------------------------------------------------------
+
+
+class TextField(serializers.CharField):
+    """A JSON string, never a number or boolean coerced to one. Trimming, lengths and formats
+    are the model's."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data
+
+
+class OptionalTextField(TextField):
+    """Optional text, stored as "" when absent: rendered as null, and null clears it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data):
+        if data is None:
+            return (True, "")
+        return super().validate_empty_values(data)
+
+    def to_representation(self, value):
+        return value or None
+
+
+def choice_text(choices, **kwargs) -> TextField:
+    """Text that must be one of ``choices``: the model says so, the schema shows the enum."""
+    field = TextField(**kwargs)
+    return extend_schema_field({"type": "string", "enum": [value for value, _ in choices]})(field)
+
+
+class ObjectField(serializers.JSONField):
+    """A JSON object, rendered as ``{}`` when empty; null clears it. Its keys and values are
+    checked by the model, which names a bad one ``<field>.<key>``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data):
+        if data is None:
+            return (True, {})
+        return super().validate_empty_values(data)
+
+    def to_representation(self, value):
+        return value or {}
+
+
+class TimestampField(serializers.DateTimeField):
+    """RFC 3339 in UTC with milliseconds: ``2026-06-05T12:00:00.123Z``."""
+
+    def to_representation(self, value):
+        moment = value.astimezone(datetime.UTC)
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "Postal address; every key optional. null or {} clears it.",
+        "properties": {
+            key: {"type": "string", "maxLength": normalizers.ADDRESS_VALUE_MAX_LENGTH}
+            for key in normalizers.ADDRESS_KEYS
+        },
+        "additionalProperties": False,
+    }
+)
+class AddressField(ObjectField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": (
+            f"Flat key-value pairs: at most {normalizers.METADATA_MAX_KEYS} keys of at most "
+            f"{normalizers.METADATA_KEY_MAX_LENGTH} characters [A-Za-z0-9_.-]; each value a "
+            f"string (at most {normalizers.METADATA_VALUE_MAX_LENGTH} characters), a number or "
+            "a boolean. A PATCH replaces the whole object; null or {} clears it."
+        ),
+        "maxProperties": normalizers.METADATA_MAX_KEYS,
+        "additionalProperties": {
+            "oneOf": [
+                {"type": "string", "maxLength": normalizers.METADATA_VALUE_MAX_LENGTH},
+                {"type": "number"},
+                {"type": "boolean"},
+            ]
+        },
+    }
+)
+class MetadataField(ObjectField):
+    pass
+
+
+# --- base -----------------------------------------------------------------------------------
+
+
+def _null_character_paths(value, path: str):
+    """The names (``metadata.note``…) of every string in ``value`` that holds a NUL."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            name = f"{path}.{key}"
+            if "\x00" in str(key):
+                yield name
+            else:
+                yield from _null_character_paths(item, name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _null_character_paths(item, f"{path}.{index}")
+
+
+class ServiceSerializer(serializers.Serializer):
+    """Strict input for a write service (STYLE point 2).
+
+    A body must be an object whose every key is a writable field: an unknown key (a typo) or a
+    read-only one (``merchant_id``) is refused by name, never dropped. No text anywhere may hold
+    a NUL character, which no database column should receive. Subclasses write ``create()`` and
+    ``update()`` as calls to their services; a model refusal raised there comes back as a 400
+    ``validation_error``, or a 409 ``duplicate`` when uniqueness is all that failed.
+    """
+
+    default_error_messages = {
+        "unknown_field": "Unknown field.",
+        "read_only_field": "This field is read-only.",
+        "null_character": "Null characters are not allowed.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {**self._foreign_key_errors(data), **self._null_character_errors(data)}
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+    def _foreign_key_errors(self, data: Mapping) -> dict[str, list[str]]:
+        writable = [name for name, field in self.fields.items() if not field.read_only]
+        errors = {}
+        for key in data:
+            field = self.fields.get(key)
+            if field is not None and field.read_only:
+                errors[key] = [self.error_messages["read_only_field"]]
+            elif field is None:
+                message = self.error_messages["unknown_field"]
+                close = difflib.get_close_matches(str(key), writable, n=1)
+                errors[key] = [f"{message[:-1]}; did you mean {close[0]}?" if close else message]
+        return errors
+
+    def _null_character_errors(self, data: Mapping) -> dict[str, list[str]]:
+        message = self.error_messages["null_character"]
+        return {
+            path: [message]
+            for key, value in data.items()
+            for path in _null_character_paths(value, str(key))
+        }
+
+    def save(self, **kwargs):
+        try:
+            return super().save(**kwargs)
+        except DjangoValidationError as error:
+            raise api_error_from_model(error) from error
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+class CustomerSerializer(ServiceSerializer):
+    """A person or company that pays the merchant. Optional text is null when empty."""
+
+    id = serializers.UUIDField(read_only=True)
+    merchant_id = serializers.UUIDField(read_only=True)
+    reference = OptionalTextField(help_text="Your own id for this customer; unique when set.")
+    type = choice_text(Customer.Type.choices, help_text="Default individual.")
+    name = TextField(
+        help_text="Required on create, unless first_name is given (then first + last name). "
+        "Cannot be cleared.",
+    )
+    first_name = OptionalTextField()
+    last_name = OptionalTextField()
+    company = OptionalTextField()
+    email = OptionalTextField(
+        help_text="Unique per merchant, any case. A customer needs an email, a phone or both.",
+    )
+    phone = OptionalTextField(
+        help_text="Stored in E.164 (+221771234567); without +, read with the customer's country.",
+    )
+    whatsapp = OptionalTextField(help_text="E.164, like phone.")
+    country = OptionalTextField(
+        help_text="ISO 3166-1 alpha-2; input may be alpha-2, alpha-3 or the English name.",
+    )
+    address = AddressField()
+    currency = OptionalTextField(help_text="ISO 4217 code.")
+    website = OptionalTextField(help_text="http:// or https:// address.")
+    description = OptionalTextField(help_text="Internal notes, at most 1000 characters.")
+    status = choice_text(
+        Customer.Status.choices, help_text="Default active; blocked is the blacklist."
+    )
+    is_active = serializers.BooleanField(read_only=True, help_text="status is active.")
+    metadata = MetadataField()
+    source = serializers.ChoiceField(choices=Customer.Source.choices, read_only=True)
+    created_by = serializers.CharField(
+        read_only=True, help_text="user:<username> or api_key:<prefix>."
+    )
+    created_at = TimestampField(read_only=True)
+    updated_at = TimestampField(read_only=True)
+
+    def create(self, validated_data: dict) -> Customer:
+        # validated_data holds the body's fields and the merchant, actor and source of save().
+        return customer_create(**validated_data)
+
+    def update(self, instance: Customer, validated_data: dict) -> Customer:
+        context = {key: validated_data.pop(key) for key in ("actor", "source", "expected_version")}
+        return customer_update(customer=instance, data=validated_data, **context)
+
+
+class DeletedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    deleted = serializers.BooleanField()

@@ -1,0 +1,61 @@
+"""Requests per API key (or staff user) and per window, counted in the Django cache.
+
+The count is one atomic increment of a key per window, so with Redis as the cache the limit
+holds across every process and machine, not per worker.
+"""
+
+import time
+
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
+
+from customers.models import ApiKey
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"1000/minute"`` → (1000, 60); the period is read from its first letter."""
+    try:
+        count, period = rate.split("/")
+        return int(count), PERIODS[period.strip()[0].lower()]
+    except (ValueError, KeyError, IndexError):
+        raise ImproperlyConfigured(
+            f"A throttle rate looks like '1000/minute', not {rate!r}."
+        ) from None
+
+
+class ApiKeyRateThrottle(BaseThrottle):
+    """At most ``DEFAULT_THROTTLE_RATES["api_key"]`` requests per key in each fixed window."""
+
+    scope = "api_key"
+
+    def get_ident(self, request) -> str | None:
+        if isinstance(request.auth, ApiKey):
+            return f"key:{request.auth.pk}"
+        if request.user and request.user.is_authenticated:
+            return f"user:{request.user.pk}"
+        return None
+
+    def allow_request(self, request, view) -> bool:
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        ident = self.get_ident(request)
+        if not rate or ident is None:
+            return True
+        limit, period = parse_rate(rate)
+        now = time.time()
+        window = int(now // period)
+        key = f"throttle:{self.scope}:{ident}:{window}"
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=period + 1)
+            count = 1
+        self._wait = (window + 1) * period - now
+        return count <= limit
+
+    def wait(self) -> float:
+        return self._wait

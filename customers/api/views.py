@@ -1,0 +1,169 @@
+"""The REST API's endpoints: customers, the OpenAPI document and its docs, ``/healthz``."""
+
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.renderers import (
+    OpenApiJsonRenderer,
+    OpenApiJsonRenderer2,
+    OpenApiYamlRenderer,
+    OpenApiYamlRenderer2,
+)
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import exceptions, permissions
+from rest_framework.views import APIView
+
+from customers.filtersets import CustomerFilterSet
+from customers.models import ApiKey, Customer
+from customers.selectors import customers_for_user, merchants_for_user
+from customers.services import customer_delete
+
+from .pagination import CustomerPagination
+from .permissions import ApiKeyHasScope, SessionHasModelPermission
+from .schema import (
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    IF_NONE_MATCH,
+    CustomerEnvelope,
+    DeletedEnvelope,
+    error_responses,
+)
+from .serializers import CustomerSerializer
+from .viewsets import ResourceViewSet
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List customers",
+        description="Filters combine with AND. An unknown, repeated or empty parameter is a "
+        "400 naming it. Page mode by default; `cursor` switches to cursor mode.",
+        responses={200: CustomerSerializer(many=True), **error_responses()},
+    ),
+    create=extend_schema(
+        summary="Create a customer",
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: OpenApiResponse(CustomerEnvelope, description="The customer as stored."),
+            **error_responses(409, 413, 415, 422),
+        },
+    ),
+    retrieve=extend_schema(
+        summary="Get a customer",
+        parameters=[IF_NONE_MATCH],
+        responses={
+            200: CustomerEnvelope,
+            304: OpenApiResponse(description="Not modified: If-None-Match is current."),
+            **error_responses(404),
+        },
+    ),
+    partial_update=extend_schema(
+        summary="Change a customer",
+        description="Only the fields sent change; null clears an optional field; metadata is "
+        "replaced whole. name cannot be cleared, and a customer keeps an email or a phone.",
+        parameters=[IF_MATCH],
+        responses={
+            200: OpenApiResponse(CustomerEnvelope, description="The customer as stored."),
+            **error_responses(404, 409, 412, 413, 415),
+        },
+    ),
+    destroy=extend_schema(
+        summary="Delete a customer",
+        parameters=[IF_MATCH],
+        responses={200: DeletedEnvelope, **error_responses(404, 412)},
+    ),
+)
+class CustomerViewSet(ResourceViewSet):
+    """Customers of the caller's merchant: an API key's, or a staff user's merchants."""
+
+    serializer_class = CustomerSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CustomerFilterSet
+    pagination_class = CustomerPagination
+    permission_classes = [permissions.IsAuthenticated, ApiKeyHasScope, SessionHasModelPermission]
+
+    def get_queryset(self):
+        # Tenancy, for every action, filter and search: another merchant's customer is
+        # invisible, so it is a 404 exactly like a missing one.
+        if isinstance(self.request.auth, ApiKey):
+            return Customer.objects.filter(merchant_id=self.request.auth.merchant_id)
+        return customers_for_user(self.request.user)
+
+    def get_actor(self):
+        return self.request.auth if isinstance(self.request.auth, ApiKey) else self.request.user
+
+    def get_merchant(self):
+        if isinstance(self.request.auth, ApiKey):
+            return self.request.auth.merchant
+        merchants = list(merchants_for_user(self.request.user)[:2])
+        if len(merchants) != 1:
+            raise exceptions.ValidationError(
+                "Your account works for several merchants (or none); create customers with "
+                "the merchant's API key or from the dashboard."
+            )
+        return merchants[0]
+
+    def perform_create(self, serializer):
+        serializer.save(
+            merchant=self.get_merchant(), actor=self.get_actor(), source=Customer.Source.API
+        )
+
+    def perform_update(self, serializer, *, expected_version):
+        serializer.save(
+            actor=self.get_actor(), source=Customer.Source.API, expected_version=expected_version
+        )
+
+    def perform_destroy(self, instance, *, expected_version):
+        customer_delete(
+            customer=instance,
+            actor=self.get_actor(),
+            source=Customer.Source.API,
+            expected_version=expected_version,
+        )
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI 3 document: JSON, or YAML with ``?format=yaml``. Public, like the docs."""
+
+    renderer_classes = [
+        OpenApiJsonRenderer,
+        OpenApiJsonRenderer2,
+        OpenApiYamlRenderer,
+        OpenApiYamlRenderer2,
+    ]
+
+
+class DocsView(SpectacularSwaggerView):
+    """Swagger UI, its assets served from drf-spectacular-sidecar (no CDN)."""
+
+    url_name = "api:schema"
+
+
+class NotFoundView(APIView):
+    """Any other path under ``/api/``: the envelope's 404, whoever asks."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+    schema = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if "\x00" in request.path:
+            raise exceptions.ValidationError({"path": ["Null characters are not allowed."]})
+        raise exceptions.NotFound("There is no such API endpoint; see /api/v1/schema.")
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """200 when the app and its database answer; 503 when the database does not. No auth."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})

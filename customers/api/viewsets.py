@@ -1,0 +1,232 @@
+"""The HTTP side of a resource, once: the envelope, strict query strings, ETags and
+conditional writes, ``Location`` and ``Idempotency-Key``.
+
+A concrete viewset (``CustomerViewSet``) stays declarative: it names its queryset, serializer,
+filters and pagination, and writes through its services in ``perform_create``,
+``perform_update`` and ``perform_destroy``.
+"""
+
+import difflib
+import re
+
+from django.db import transaction
+from django.urls import reverse
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from customers.services import PreconditionFailed as StaleVersion
+
+from .exceptions import PreconditionFailed
+from .idempotency import (
+    idempotency_claim,
+    idempotency_complete,
+    idempotency_release,
+    request_fingerprint,
+)
+
+#: An entity tag (RFC 9110): "opaque" or W/"opaque".
+ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
+NULL_CHARACTER = "Null characters are not allowed."
+
+
+class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Create, list, retrieve, PATCH and delete; PUT is 405.
+
+    - Every body is ``{"data": ...}`` (a list adds ``"meta"``); errors are the exception
+      handler's ``{"error": ...}``.
+    - A query parameter the endpoint does not know, repeated or empty is a 400 naming it, so a
+      typo never widens a list. NUL characters in the path or the query are a 400 too.
+    - One resource carries ``ETag`` (its ``version``). ``If-None-Match`` on GET gives 304;
+      ``If-Match`` on PATCH and DELETE must name the current version, checked by the write
+      itself (one conditional statement), else 412 and nothing changes.
+    - POST may carry ``Idempotency-Key`` (see ``customers.api.idempotency``).
+    """
+
+    http_method_names = ["get", "post", "patch", "delete", "head"]
+    lookup_url_kwarg = "id"
+    #: Writes without If-Match retry this often when a concurrent write wins the race.
+    update_attempts = 3
+    idempotency_header = "Idempotency-Key"
+    idempotency_key_max_length = 255
+
+    # --- request checks -----------------------------------------------------------------
+
+    def initial(self, request, *args, **kwargs):
+        self.check_null_characters(request)
+        super().initial(request, *args, **kwargs)
+        self.check_query_parameters(request)
+
+    def check_null_characters(self, request):
+        errors = {name: [NULL_CHARACTER] for name, value in self.kwargs.items() if "\x00" in value}
+        if "\x00" in request.path and not errors:
+            errors["path"] = [NULL_CHARACTER]
+        for name, values in request.query_params.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                errors[name] = [NULL_CHARACTER]
+        if errors:
+            raise exceptions.ValidationError(errors)
+
+    def get_query_parameter_names(self) -> set[str]:
+        names = {api_settings.URL_FORMAT_OVERRIDE}
+        if self.action == "list":
+            names |= set(self.filterset_class.base_filters)
+            names |= set(self.pagination_class.query_params)
+        return names
+
+    def check_query_parameters(self, request):
+        allowed = self.get_query_parameter_names()
+        errors = {}
+        for name, values in request.query_params.lists():
+            if name not in allowed:
+                close = difflib.get_close_matches(name, sorted(allowed), n=1)
+                hint = f"; did you mean {close[0]}?" if close else "."
+                errors[name] = [f"Unknown query parameter{hint}"]
+            elif len(values) > 1:
+                errors[name] = ["Send this parameter once (several statuses: status=a,b)."]
+            elif not values[0]:
+                errors[name] = ["Give a value, or leave the parameter out."]
+        if errors:
+            raise exceptions.ValidationError(errors)
+
+    # --- ETags --------------------------------------------------------------------------
+
+    @staticmethod
+    def etag(instance) -> str:
+        return f'"{instance.version}"'
+
+    def if_match_versions(self, request) -> set[str] | None:
+        """The strong entity tags of ``If-Match`` (``{"*"}`` for any), None without it."""
+        header = request.headers.get("If-Match")
+        if header is None:
+            return None
+        if header.strip() == "*":
+            return {"*"}
+        tags = self._entity_tags(header, "If-Match")
+        return {tag for weak, tag in tags if not weak}  # If-Match compares strongly
+
+    def _entity_tags(self, header: str, name: str) -> list[tuple[bool, str]]:
+        items = [item.strip() for item in header.split(",")]
+        matches = [ENTITY_TAG.fullmatch(item) for item in items]
+        if not items or not all(matches):
+            raise exceptions.ValidationError(
+                {name: ['Send entity tags as given in ETag, e.g. "3" (with the quotes).']}
+            )
+        return [(bool(match[1]), f'"{match[2]}"') for match in matches]
+
+    def check_if_match(self, instance, tags: set[str] | None):
+        if tags is not None and "*" not in tags and self.etag(instance) not in tags:
+            raise PreconditionFailed()
+
+    def not_modified(self, request, instance) -> bool:
+        header = request.headers.get("If-None-Match")
+        if header is None:
+            return False
+        if header.strip() == "*":
+            return True
+        tags = self._entity_tags(header, "If-None-Match")
+        return self.etag(instance) in {tag for _weak, tag in tags}  # weak comparison
+
+    # --- actions ------------------------------------------------------------------------
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        headers = {"ETag": self.etag(instance)}
+        if self.not_modified(request, instance):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response({"data": self.get_serializer(instance).data}, headers=headers)
+
+    def create(self, request, *args, **kwargs):
+        key = self.get_idempotency_key(request)
+        if key is None:
+            return self.create_once(request)
+        claim = idempotency_claim(
+            merchant=self.get_merchant(), key=key, request_hash=request_fingerprint(request.data)
+        )
+        if claim.is_complete:
+            headers = {**claim.response_headers, "Idempotent-Replayed": "true"}
+            return Response(claim.response_body, status=claim.status_code, headers=headers)
+        try:
+            with transaction.atomic():
+                response = self.create_once(request)
+                idempotency_complete(
+                    claim,
+                    status_code=response.status_code,
+                    body=response.data,
+                    headers=response.headers,
+                )
+        except BaseException:
+            idempotency_release(claim)
+            raise
+        return response
+
+    def create_once(self, request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        instance = serializer.instance
+        location = request.build_absolute_uri(
+            reverse(f"api:{self.basename}-detail", kwargs={self.lookup_url_kwarg: instance.pk})
+        )
+        headers = {"Location": location, "ETag": self.etag(instance)}
+        return Response({"data": serializer.data}, status=status.HTTP_201_CREATED, headers=headers)
+
+    def partial_update(self, request, *args, **kwargs):
+        tags = self.if_match_versions(request)
+        for attempt in range(1, self.update_attempts + 1):
+            instance = self.get_object()
+            self.check_if_match(instance, tags)
+            serializer = self.get_serializer(instance, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            try:
+                self.perform_update(serializer, expected_version=instance.version)
+            except StaleVersion:
+                # With If-Match the client's version is stale: 412. Without, another write won
+                # the race; validate again against what it left, a few times.
+                if tags is not None or attempt == self.update_attempts:
+                    raise
+                continue
+            headers = {"ETag": self.etag(serializer.instance)}
+            return Response({"data": serializer.data}, headers=headers)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def destroy(self, request, *args, **kwargs):
+        tags = self.if_match_versions(request)
+        instance = self.get_object()
+        self.check_if_match(instance, tags)
+        self.perform_destroy(instance, expected_version=None if tags is None else instance.version)
+        return Response({"data": {"id": str(instance.pk), "deleted": True}})
+
+    # --- Idempotency-Key ----------------------------------------------------------------
+
+    def get_idempotency_key(self, request) -> str | None:
+        key = request.headers.get(self.idempotency_header)
+        if key is None:
+            return None
+        if not 1 <= len(key) <= self.idempotency_key_max_length or not (
+            key.isascii() and key.isprintable()
+        ):
+            raise exceptions.ValidationError(
+                {
+                    self.idempotency_header: [
+                        f"Send 1 to {self.idempotency_key_max_length} printable ASCII "
+                        "characters, e.g. a UUID."
+                    ]
+                }
+            )
+        return key
+
+    # --- what a concrete viewset provides ----------------------------------------------
+
+    def get_merchant(self):
+        """The merchant the request acts for (idempotency keys are per merchant)."""
+        raise NotImplementedError
+
+    def perform_create(self, serializer):
+        raise NotImplementedError
+
+    def perform_update(self, serializer, *, expected_version: int):
+        raise NotImplementedError
+
+    def perform_destroy(self, instance, *, expected_version: int | None):
+        raise NotImplementedError
