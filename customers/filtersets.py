@@ -53,7 +53,13 @@ class DateOrDateTimeField(forms.CharField):
             )
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment, datetime.UTC)
-        return moment
+        try:
+            # Stored and compared in UTC; 0001-01-01T00:00+05:00 has no UTC date.
+            return moment.astimezone(datetime.UTC)
+        except OverflowError:
+            raise ValidationError(
+                "Enter a date-time between the years 1 and 9999 in UTC.", code="invalid"
+            ) from None
 
 
 class DateOrDateTimeInput(forms.TextInput):
