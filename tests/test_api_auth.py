@@ -1,0 +1,439 @@
+"""Who may call the API and what they may do: keys and scopes, staff sessions and model
+permissions, tenancy, and throttling."""
+
+import datetime
+import uuid
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework.settings import api_settings
+from rest_framework.test import APIClient
+
+from customers.models import ApiKey, Customer
+from customers.services import api_key_revoke
+from tests.factories import make_api_key, make_customer, make_user
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/customers"
+READ = [ApiKey.Scope.READ]
+
+
+def client_with_key(raw_key: str, header: str = "bearer") -> APIClient:
+    client = APIClient()
+    if header == "bearer":
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    else:
+        client.credentials(HTTP_X_API_KEY=raw_key)
+    return client
+
+
+@pytest.fixture
+def api(merchant):
+    return client_with_key(make_api_key(merchant)[1])
+
+
+@pytest.fixture
+def other_api(other_merchant):
+    return client_with_key(make_api_key(other_merchant)[1])
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+def test_no_credentials_is_401_not_authenticated_with_www_authenticate_bearer():
+    response = APIClient().get(URL)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+    assert response.json() == {
+        "error": {
+            "code": "not_authenticated",
+            "message": "Authentication credentials were not provided.",
+        }
+    }
+
+
+@pytest.mark.parametrize("header", ["bearer", "x-api-key"])
+def test_a_valid_key_in_either_header_is_accepted(merchant, header):
+    _, raw_key = make_api_key(merchant)
+
+    response = client_with_key(raw_key, header).get(URL)
+
+    assert response.status_code == 200
+
+
+def test_the_bearer_scheme_is_case_insensitive(merchant):
+    _, raw_key = make_api_key(merchant)
+
+    response = APIClient().get(URL, HTTP_AUTHORIZATION=f"bearer {raw_key}")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "raw_key",
+    [
+        "ck_00000000_wrongsecret",
+        "not-a-key",
+        "ck_\x00\x00\x00\x00\x00\x00\x00\x00_secret",
+        "ck_" + "a" * 8 + "_" + "s" * 500,
+    ],
+    ids=["unknown", "malformed", "nul-prefix", "too-long"],
+)
+def test_a_bad_key_is_401_authentication_failed(raw_key):
+    response = client_with_key(raw_key).get(URL)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+    assert response.json() == {
+        "error": {
+            "code": "authentication_failed",
+            "message": "The API key is invalid or has been revoked.",
+        }
+    }
+
+
+def test_a_key_with_a_wrong_secret_is_401(merchant):
+    _, raw_key = make_api_key(merchant)
+
+    response = client_with_key(raw_key[:-2] + "xx").get(URL)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_a_revoked_key_is_401_authentication_failed(merchant):
+    api_key, raw_key = make_api_key(merchant)
+    api_key_revoke(api_key=api_key)
+
+    response = client_with_key(raw_key).get(URL)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_an_empty_bearer_is_401_authentication_failed():
+    response = APIClient().get(URL, HTTP_AUTHORIZATION="Bearer ")
+
+    assert response.status_code == 401
+    assert response.json()["error"] == {
+        "code": "authentication_failed",
+        "message": "The Authorization header has no key.",
+    }
+
+
+def test_two_different_keys_in_the_two_headers_are_401(merchant):
+    _, first = make_api_key(merchant)
+    _, second = make_api_key(merchant)
+
+    response = APIClient().get(URL, HTTP_AUTHORIZATION=f"Bearer {first}", HTTP_X_API_KEY=second)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == (
+        "Authorization and X-API-Key carry different keys; send one."
+    )
+
+
+def test_another_authorization_scheme_is_not_authenticated():
+    response = APIClient().get(URL, HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_a_key_in_the_query_string_is_never_accepted(merchant):
+    _, raw_key = make_api_key(merchant)
+
+    for name in ("api_key", "key", "access_token"):
+        response = APIClient().get(URL, {name: raw_key})
+
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_last_used_at_is_written_at_most_once_a_minute(merchant, django_assert_num_queries):
+    make_customer(merchant)
+    api_key, raw_key = make_api_key(merchant)
+    client = client_with_key(raw_key)
+    client.get(URL)
+    api_key.refresh_from_db()
+    first_use = api_key.last_used_at
+
+    # Key lookup, count and page: no UPDATE of the key within the minute.
+    with django_assert_num_queries(3):
+        client.get(URL)
+
+    api_key.refresh_from_db()
+    assert first_use is not None and api_key.last_used_at == first_use
+
+
+def test_last_used_at_is_written_again_after_a_minute(merchant):
+    api_key, raw_key = make_api_key(merchant)
+    long_ago = timezone.now() - datetime.timedelta(minutes=5)
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=long_ago)
+
+    client_with_key(raw_key).get(URL)
+
+    api_key.refresh_from_db()
+    assert api_key.last_used_at > long_ago
+
+
+# --- scopes ---------------------------------------------------------------------------------
+
+
+def test_a_read_only_key_can_list_and_get(merchant):
+    customer = make_customer(merchant)
+    client = client_with_key(make_api_key(merchant, scopes=READ)[1])
+
+    assert client.get(URL).status_code == 200
+    assert client.get(f"{URL}/{customer.pk}").status_code == 200
+
+
+@pytest.mark.parametrize("method", ["post", "patch", "delete"])
+def test_a_read_only_key_gets_403_insufficient_scope_on_every_write(merchant, method):
+    customer = make_customer(merchant, company="Before")
+    client = client_with_key(make_api_key(merchant, scopes=READ)[1])
+    url = URL if method == "post" else f"{URL}/{customer.pk}"
+
+    response = getattr(client, method)(url, {"company": "After"}, format="json")
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "error": {
+            "code": "insufficient_scope",
+            "message": "This API key lacks the customers:write scope.",
+        }
+    }
+    assert list(Customer.objects.values_list("company", flat=True)) == ["Before"]
+
+
+def test_a_write_only_key_gets_403_insufficient_scope_on_reads(merchant):
+    client = client_with_key(make_api_key(merchant, scopes=[ApiKey.Scope.WRITE])[1])
+
+    response = client.get(URL)
+
+    assert response.status_code == 403
+    assert response.json()["error"] == {
+        "code": "insufficient_scope",
+        "message": "This API key lacks the customers:read scope.",
+    }
+
+
+# --- tenancy --------------------------------------------------------------------------------
+
+
+def test_another_merchants_customer_is_404_on_get_patch_and_delete(merchant, other_api):
+    customer = make_customer(merchant, company="Mine")
+    url = f"{URL}/{customer.pk}"
+    missing = {"error": {"code": "not_found", "message": "No customer matches the given id."}}
+
+    responses = [
+        other_api.get(url),
+        other_api.patch(url, {"company": "Theirs"}, format="json"),
+        other_api.delete(url),
+    ]
+
+    assert [(r.status_code, r.json()) for r in responses] == [(404, missing)] * 3
+    customer.refresh_from_db()
+    assert customer.company == "Mine"
+
+
+def test_another_merchants_customer_is_404_even_with_if_match(merchant, other_api):
+    customer = make_customer(merchant)
+
+    response = other_api.delete(f"{URL}/{customer.pk}", HTTP_IF_MATCH='"1"')
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"email": "awa@example.com"},
+        {"phone": "+221771234567"},
+        {"reference": "CUS-1"},
+        {"search": "Awa"},
+        {"search": "example.com"},
+        {"country": "SN"},
+        {"currency": "XOF"},
+        {"status": "active"},
+        {"type": "individual"},
+        {"is_active": "true"},
+        {"created_after": "2000-01-01"},
+    ],
+)
+def test_no_filter_or_search_finds_another_merchants_customers(merchant, other_api, params):
+    make_customer(
+        merchant,
+        name="Awa Diop",
+        email="awa@example.com",
+        phone="+221771234567",
+        reference="CUS-1",
+        country="SN",
+        currency="XOF",
+    )
+
+    response = other_api.get(URL, params)
+
+    assert response.status_code == 200
+    assert response.json()["data"] == []
+    assert response.json()["meta"]["total"] == 0
+
+
+def test_a_key_creates_in_its_own_merchant(other_merchant, other_api):
+    response = other_api.post(URL, {"name": "Awa", "email": "a@example.com"}, format="json")
+
+    assert Customer.objects.get().merchant == other_merchant
+    assert response.json()["data"]["merchant_id"] == str(other_merchant.pk)
+
+
+# --- staff sessions -------------------------------------------------------------------------
+
+
+def session_client(user, csrf_checks: bool = False) -> APIClient:
+    client = APIClient(enforce_csrf_checks=csrf_checks)
+    client.force_login(user)
+    return client
+
+
+def test_a_viewer_session_lists_its_merchants_customers(merchant, other_merchant):
+    mine = make_customer(merchant)
+    make_customer(other_merchant)
+    client = session_client(make_user(merchant, group="Viewer"))
+
+    response = client.get(URL)
+
+    assert [row["id"] for row in response.json()["data"]] == [str(mine.pk)]
+
+
+def test_a_session_without_view_permission_is_403_permission_denied(merchant):
+    client = session_client(make_user(merchant))
+
+    response = client.get(URL)
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "error": {
+            "code": "permission_denied",
+            "message": "Your account does not have permission to do this.",
+        }
+    }
+
+
+def test_a_viewer_session_cannot_create(merchant):
+    client = session_client(make_user(merchant, group="Viewer"))
+
+    response = client.post(URL, {"name": "Awa", "email": "a@example.com"}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_an_editor_session_creates_with_the_user_as_actor(merchant):
+    user = make_user(merchant, group="Editor", username="fatou")
+    client = session_client(user)
+
+    response = client.post(URL, {"name": "Awa", "email": "a@example.com"}, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["data"]["created_by"] == "user:fatou"
+    assert response.json()["data"]["merchant_id"] == str(merchant.pk)
+
+
+def test_an_editor_session_cannot_delete(merchant):
+    customer = make_customer(merchant)
+    client = session_client(make_user(merchant, group="Editor"))
+
+    response = client.delete(f"{URL}/{customer.pk}")
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_a_session_of_several_merchants_cannot_create_without_choosing(merchant, other_merchant):
+    client = session_client(make_user(merchant, other_merchant, group="Editor"))
+
+    response = client.post(URL, {"name": "Awa", "email": "a@example.com"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "validation_error",
+        "message": "Your account works for several merchants (or none); create customers "
+        "with the merchant's API key or from the dashboard.",
+    }
+
+
+def test_a_session_sees_another_merchants_customer_as_404(merchant, other_merchant):
+    theirs = make_customer(other_merchant)
+    client = session_client(make_user(merchant, group="Manager"))
+
+    assert client.get(f"{URL}/{theirs.pk}").status_code == 404
+    assert client.delete(f"{URL}/{theirs.pk}").status_code == 404
+
+
+def test_a_session_write_without_csrf_token_is_403(merchant):
+    client = session_client(make_user(merchant, group="Editor"), csrf_checks=True)
+
+    response = client.post(URL, {"name": "Awa", "email": "a@example.com"}, format="json")
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "error": {
+            "code": "permission_denied",
+            "message": "CSRF Failed: CSRF cookie not set.",
+        }
+    }
+    assert not Customer.objects.exists()
+
+
+def test_the_browsable_api_renders_for_a_staff_session(merchant):
+    make_customer(merchant, name="Awa Diop")
+    client = session_client(make_user(merchant, group="Editor"))
+
+    response = client.get(URL, HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert "Awa Diop" in response.content.decode()
+
+
+# --- throttling -----------------------------------------------------------------------------
+
+
+def test_requests_past_the_rate_are_429_throttled_with_retry_after(merchant, settings):
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "api_key": "3/minute"}
+    client = client_with_key(make_api_key(merchant)[1])
+    other = client_with_key(make_api_key(merchant)[1])
+
+    with override_settings(
+        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    ):
+        statuses = [client.get(URL).status_code for _ in range(4)]
+        limited = client.get(URL)
+        another_key = other.get(URL)
+
+    assert statuses == [200, 200, 200, 429]
+    assert limited.json() == {
+        "error": {
+            "code": "throttled",
+            "message": "Too many requests; retry after the number of seconds in Retry-After.",
+        }
+    }
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert another_key.status_code == 200
+
+
+def test_the_throttle_rate_comes_from_settings():
+    assert api_settings.DEFAULT_THROTTLE_RATES["api_key"] == "1000/minute"
+
+
+def test_a_missing_customer_is_the_same_404_as_another_merchants(api, merchant, other_api):
+    customer = make_customer(merchant)
+
+    theirs = other_api.get(f"{URL}/{customer.pk}")
+    missing = other_api.get(f"{URL}/{uuid.uuid4()}")
+
+    assert theirs.json() == missing.json()
