@@ -17,7 +17,6 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import set_rollback
 
 from customers.services import PreconditionFailed as StaleVersion
 
@@ -206,6 +205,9 @@ def _as_api_exception(exc: Exception, context: dict) -> exceptions.APIException:
 
 def api_exception_handler(exc: Exception, context: dict) -> Response:
     """Every error of the API as SPEC's envelope, with the headers its status calls for."""
+    # Imported here: rest_framework.views reads the settings that name this module's classes.
+    from rest_framework.views import set_rollback
+
     exc = _as_api_exception(exc, context)
     headers = {}
     if getattr(exc, "auth_header", None):
