@@ -57,7 +57,7 @@ class AddressWidget(forms.MultiWidget):
 
     def __init__(self, attrs=None):
         widgets = {
-            f"_{key}": forms.TextInput(attrs={"autocomplete": ADDRESS_AUTOCOMPLETE[key]})
+            key: forms.TextInput(attrs={"autocomplete": ADDRESS_AUTOCOMPLETE[key]})
             for key in ADDRESS_KEYS
         }
         super().__init__(widgets, attrs)
@@ -261,7 +261,7 @@ class CustomerForm(ServiceErrorsMixin, forms.ModelForm):
     def __init__(self, *args, merchants=None, **kwargs):
         super().__init__(*args, **kwargs)
         # Edit a copy: the services compare the stored customer with the new values.
-        self.customer = self.instance if self.instance.pk else None
+        self.customer = None if self.instance._state.adding else self.instance
         if self.customer is not None:
             self.instance = copy.copy(self.customer)
             self.fields["version"].initial = self.customer.version

@@ -36,9 +36,6 @@ class CustomerAccessMixin(PermissionRequiredMixin):
     def get_queryset(self):
         return customers_for_user(self.request.user).select_related("merchant")
 
-    def get_success_url(self):
-        return reverse("customers:detail", args=[self.object.pk])
-
 
 class CustomerListView(CustomerAccessMixin, FilterView):
     """Filters, ordering and page size all live in the query string, so a link can be shared;
@@ -123,6 +120,9 @@ class CustomerFormMixin:
     template_name = "customers/customer_form.html"
     success_message = ""
 
+    def get_success_url(self):
+        return reverse("customers:detail", args=[self.object.pk])
+
     def form_valid(self, form):
         try:
             self.object = form.save(actor=self.request.user)
@@ -186,7 +186,7 @@ class CustomerStatusView(CustomerAccessMixin, SingleObjectMixin, View):
             source=DASHBOARD,
         )
         messages.success(request, f"Customer “{customer.name}” {self.done[customer.status]}.")
-        return HttpResponseRedirect(self.get_success_url())
+        return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]))
 
 
 # --- API keys -------------------------------------------------------------------------------

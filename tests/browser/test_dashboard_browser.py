@@ -1,0 +1,229 @@
+"""The dashboard in a real browser: what a staff member does, click by click."""
+
+import csv
+import io
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from customers.models import Customer
+from tests.factories import make_customer, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_login_through_the_form(page, merchant):
+    make_user(merchant, group="Viewer", username="vera", password="a-long-passphrase")
+    page.goto("/customers/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/customers/$"))
+    page.get_by_label("Username").fill("vera")
+    page.get_by_label("Password").fill("a-long-passphrase")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/customers/$"))
+    expect(page.get_by_role("heading", name="Customers", level=1)).to_be_visible()
+    expect(page.get_by_text("vera", exact=True)).to_be_visible()
+
+
+def test_create_a_customer(page, log_in, merchant):
+    log_in(make_user(merchant, group="Editor", username="eddie"))
+    page.goto("/customers/")
+    page.get_by_role("link", name="New customer").click()
+    page.get_by_label("Name", exact=True).fill("Awa Ndiaye")
+    page.get_by_label("Email").fill("awa@example.com")
+    page.get_by_label("Phone").fill("77 123 45 67")
+    page.get_by_label("Country").select_option(label="Senegal")
+    page.get_by_label("City").fill("Dakar")
+    page.get_by_label("Key 1").fill("tier")
+    page.get_by_label("Value 1").fill("gold")
+    page.get_by_role("button", name="Create customer").click()
+
+    expect(page.get_by_role("status")).to_have_text("Customer “Awa Ndiaye” created.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Awa Ndiaye")
+    expect(page.get_by_text("+221 77 123 45 67").first).to_be_visible()
+    customer = Customer.objects.get()
+    assert (customer.phone, customer.country, customer.metadata) == (
+        "+221771234567",
+        "SN",
+        {"tier": "gold"},
+    )
+    assert customer.address == {"city": "Dakar"}
+
+
+def test_edit_with_an_invalid_email_then_a_valid_one(page, log_in, merchant):
+    log_in(make_user(merchant, group="Editor"))
+    customer = make_customer(merchant, name="Ada Diallo", email="ada@example.com")
+    page.goto(f"/customers/{customer.pk}/edit/")
+    email = page.get_by_label("Email")
+    email.fill("ada@@example")
+    page.get_by_role("button", name="Save changes").click()
+
+    expect(page.locator("#id_email_error")).to_have_text("Enter a valid email address.")
+    expect(page.get_by_label("Email")).to_have_value("ada@@example")
+    expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_label("Email").fill("ada.diallo@example.com")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status")).to_have_text("Customer “Ada Diallo” saved.")
+    expect(page.get_by_role("link", name="ada.diallo@example.com")).to_be_visible()
+    customer.refresh_from_db()
+    assert customer.email == "ada.diallo@example.com"
+
+
+def test_filter_the_list_by_email_through_the_url(page, log_in, merchant):
+    log_in(make_user(merchant, group="Viewer"))
+    make_customer(merchant, name="Ada Diallo", email="ada@example.com")
+    make_customer(merchant, name="Binta Sow", email="binta@example.com")
+    page.goto("/customers/?email=ADA@example.com")
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Ada Diallo")
+    expect(page.get_by_label("Email")).to_have_value("ADA@example.com")
+    expect(page.get_by_text("1 customer match these filters")).to_be_visible()
+
+
+def test_filter_form_keeps_the_filters_in_the_url(page, log_in, merchant):
+    log_in(make_user(merchant, group="Viewer"))
+    make_customer(merchant, name="Blocked Binta", status="blocked")
+    make_customer(merchant, name="Active Ada")
+    page.goto("/customers/")
+    page.get_by_text("More filters").click()
+    page.get_by_label("Status").select_option("blocked")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"/customers/\?status=blocked$"))
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody tr").first).to_contain_text("Blocked Binta")
+
+
+def test_delete_through_the_confirmation(page, log_in, merchant):
+    log_in(make_user(merchant, group="Manager"))
+    customer = make_customer(merchant, name="Ada Diallo")
+    page.goto(f"/customers/{customer.pk}/")
+    page.get_by_role("link", name="Delete").click()
+    expect(page.get_by_role("heading", name="Delete customer")).to_be_visible()
+    assert Customer.objects.filter(pk=customer.pk).exists()
+    page.get_by_role("button", name="Delete customer").click()
+    expect(page).to_have_url(re.compile(r"/customers/$"))
+    expect(page.get_by_role("status")).to_have_text("Customer “Ada Diallo” deleted.")
+    assert not Customer.objects.filter(pk=customer.pk).exists()
+
+
+def test_block_then_activate_from_the_detail_page(page, log_in, merchant):
+    log_in(make_user(merchant, group="Editor"))
+    customer = make_customer(merchant, name="Ada Diallo")
+    page.goto(f"/customers/{customer.pk}/")
+    page.get_by_role("button", name="Block").click()
+    expect(page.get_by_role("status")).to_have_text("Customer “Ada Diallo” blocked.")
+    expect(page.locator("h1 .badge")).to_have_text("Blocked")
+    expect(page.get_by_text("Status changed")).to_be_visible()
+    page.get_by_role("button", name="Activate").click()
+    expect(page.locator("h1 .badge")).to_have_text("Active")
+
+
+HOSTILE_NAME = '<script>window.__owned = 1; alert("name")</script>'
+HOSTILE_NOTE = '<img src=x onerror="window.__owned = 2; alert(1)">'
+
+
+def test_hostile_name_and_metadata_render_as_text_and_run_nothing(page, log_in, merchant):
+    log_in(make_user(merchant, group="Viewer"))
+    customer = make_customer(
+        merchant,
+        name=HOSTILE_NAME,
+        email="x@example.com",
+        metadata={"note": HOSTILE_NOTE, "svg": "<svg onload=alert(3)>"},
+    )
+    dialogs, errors = [], []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("console", lambda message: errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto("/customers/")
+    expect(page.get_by_role("link", name=HOSTILE_NAME)).to_be_visible()
+    assert page.evaluate("window.__owned") is None
+
+    page.goto(f"/customers/{customer.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(HOSTILE_NAME)
+    expect(page.get_by_role("cell", name=HOSTILE_NOTE)).to_be_visible()
+    expect(page.get_by_role("cell", name="<svg onload=alert(3)>")).to_be_visible()
+    page.wait_for_load_state("load")
+    assert page.evaluate("window.__owned") is None
+    assert page.locator("main img, main svg").count() == 0
+    assert dialogs == []
+    assert errors == []
+
+
+def test_viewer_sees_no_write_buttons_and_gets_403_posting_anyway(page, log_in, merchant):
+    log_in(make_user(merchant, group="Viewer"))
+    customer = make_customer(merchant, name="Ada Diallo")
+    page.goto(f"/customers/{customer.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ada Diallo")
+    for name in ("Edit", "Delete", "Block", "New customer"):
+        expect(page.get_by_role("link", name=name, exact=True)).to_have_count(0)
+        expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
+
+    # Post the block form anyway, as a crafted page would, with a valid CSRF token.
+    token = page.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
+    page.evaluate(
+        """([action, token]) => {
+            const form = document.createElement("form");
+            form.method = "post";
+            form.action = action;
+            for (const [name, value] of [["csrfmiddlewaretoken", token], ["status", "blocked"]]) {
+                const input = document.createElement("input");
+                input.type = "hidden"; input.name = name; input.value = value;
+                form.append(input);
+            }
+            document.body.append(form);
+            form.submit();
+        }""",
+        [f"/customers/{customer.pk}/status/", token],
+    )
+    expect(page.get_by_role("heading", name="You may not do that")).to_be_visible()
+    response = page.request.post(
+        f"/customers/{customer.pk}/delete/", form={"csrfmiddlewaretoken": token}
+    )
+    assert response.status == 403
+    customer.refresh_from_db()
+    assert customer.status == "active"
+
+
+def test_export_csv_returns_exactly_the_filtered_rows(page, log_in, merchant, other_merchant):
+    log_in(make_user(merchant, group="Viewer"))
+    make_customer(merchant, name="Blocked Binta", status="blocked")
+    make_customer(merchant, name="Blocked Bakary", status="blocked", phone="+221771110000")
+    make_customer(merchant, name="Active Ada")
+    make_customer(other_merchant, name="Blocked Elsewhere", status="blocked")
+    page.goto("/customers/?status=blocked&ordering=name")
+    expect(page.locator("tbody tr")).to_have_count(2)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Export CSV").click()
+    download = download_info.value
+    assert re.fullmatch(r"customers-\d{8}-\d{6}\.csv", download.suggested_filename)
+    with open(download.path(), encoding="utf-8") as file:
+        rows = list(csv.DictReader(io.StringIO(file.read())))
+    assert [row["name"] for row in rows] == ["Blocked Bakary", "Blocked Binta"]
+    assert {row["status"] for row in rows} == {"blocked"}
+
+
+def test_pages_work_without_javascript(browser, live_server, merchant):
+    make_user(merchant, group="Editor", username="nojs", password="a-long-passphrase")
+    make_customer(merchant, name="Ada Diallo", email="ada@example.com")
+    make_customer(merchant, name="Binta Sow", email="binta@example.com")
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill("nojs")
+        page.get_by_label("Password").fill("a-long-passphrase")
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_label("Search").fill("binta")
+        page.get_by_role("button", name="Filter", exact=True).click()
+        expect(page).to_have_url(re.compile(r"/customers/\?search=binta$"))
+        expect(page.locator("tbody tr")).to_have_count(1)
+        page.get_by_role("link", name="Binta Sow").click()
+        page.get_by_role("button", name="Block").click()
+        expect(page.get_by_role("status")).to_have_text("Customer “Binta Sow” blocked.")
+        page.get_by_role("button", name="Log out").click()
+        expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    finally:
+        context.close()
