@@ -97,7 +97,7 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
     OpenApiParameter.HEADER,
     description="At most 255 characters. The same key and body within 24 hours replays the "
     "first response (header Idempotent-Replayed: true) and creates nothing.",
@@ -160,7 +160,7 @@ def postprocess_api_schema(result, generator, request, public):
                     "in": "header",
                     "required": False,
                     "description": _HEADERS["X-Request-ID"],
-                    "schema": {"type": "string", "maxLength": 128},
+                    "schema": {"type": "string"},
                 }
             )
             for code, response in operation.get("responses", {}).items():

@@ -1,0 +1,275 @@
+"""The OpenAPI document and the docs, and schemathesis: generated requests against every operation
+of ``/api/v1/schema``, with an API key, on the test database; no response may be a server error
+or break the schema (status, content type, headers, body).
+
+Schemathesis' "valid data is accepted" and "invalid data is rejected" checks are not run: the
+model's rules (an ISO currency, an email or a phone) are more than a schema can say, and a stale
+If-Match is rightly a 412 before the body is read (RFC 9110, 13.2.1).
+"""
+
+import zlib
+
+import pytest
+import schemathesis
+import yaml
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from rest_framework.test import APIClient
+from schemathesis import GenerationMode, checks
+
+from customers.models import Customer
+from tests.factories import make_api_key, make_customer
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA_URL = "/api/v1/schema"
+
+
+# --- the document and the docs --------------------------------------------------------------
+
+
+def test_schema_is_openapi_3_json_by_default_without_auth():
+    response = APIClient().get(SCHEMA_URL)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    document = response.json()
+    assert document["openapi"].startswith("3.")
+    assert sorted(document["paths"]) == ["/api/v1/customers", "/api/v1/customers/{id}"]
+
+
+def test_schema_in_yaml_with_format_yaml():
+    response = APIClient().get(SCHEMA_URL, {"format": "yaml"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert yaml.safe_load(response.content)["info"]["title"] == "Customers API"
+
+
+def test_schema_with_trailing_slash_does_not_redirect():
+    assert APIClient().get(SCHEMA_URL + "/").status_code == 200
+
+
+def test_schema_documents_every_filter_and_pagination_parameter():
+    document = APIClient().get(SCHEMA_URL).json()
+
+    parameters = {p["name"] for p in document["paths"]["/api/v1/customers"]["get"]["parameters"]}
+
+    assert parameters == {
+        "email",
+        "phone",
+        "type",
+        "is_active",
+        "status",
+        "reference",
+        "country",
+        "currency",
+        "created_after",
+        "created_before",
+        "search",
+        "ordering",
+        "limit",
+        "page",
+        "cursor",
+        "X-Request-ID",
+    }
+
+
+def test_schema_documents_the_envelope_errors_and_headers():
+    document = APIClient().get(SCHEMA_URL).json()
+    create = document["paths"]["/api/v1/customers"]["post"]
+    patch = document["paths"]["/api/v1/customers/{id}"]["patch"]
+    error = {"$ref": "#/components/schemas/ErrorEnvelope"}
+
+    assert create["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/CustomerEnvelope"
+    }
+    assert sorted(create["responses"]) == [
+        "201", "400", "401", "403", "405", "409", "413", "415", "422", "429", "503",
+    ]  # fmt: skip
+    assert all(
+        response["content"]["application/json"]["schema"] == error
+        for code, response in create["responses"].items()
+        if code != "201"
+    )
+    assert sorted(create["responses"]["201"]["headers"]) == [
+        "ETag", "Idempotent-Replayed", "Location", "X-Request-ID",
+    ]  # fmt: skip
+    assert {p["name"] for p in create["parameters"]} == {"Idempotency-Key", "X-Request-ID"}
+    assert {p["name"] for p in patch["parameters"]} == {"id", "If-Match", "X-Request-ID"}
+    assert sorted(patch["responses"]["429"]["headers"]) == ["Retry-After", "X-Request-ID"]
+    assert document["components"]["schemas"]["PatchedCustomerRequest"]["additionalProperties"] is (
+        False
+    )
+    assert document["components"]["schemas"]["ErrorCodeEnum"]["enum"][:3] == [
+        "validation_error",
+        "invalid_json",
+        "not_authenticated",
+    ]
+
+
+def test_schema_security_is_bearer_or_x_api_key():
+    document = APIClient().get(SCHEMA_URL).json()
+
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert document["components"]["securitySchemes"]["apiKeyHeader"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "A merchant's API key, ck_<prefix>_<secret>. Reading needs the "
+        "customers:read scope; writing customers:write.",
+    }
+    assert document["paths"]["/api/v1/customers"]["get"]["security"][:2] == [
+        {"bearerAuth": []},
+        {"apiKeyHeader": []},
+    ]
+
+
+def test_docs_are_served_with_local_assets():
+    response = APIClient().get("/api/docs")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "/api/v1/schema" in page
+    assert "cdn" not in page.lower()
+
+
+def test_healthz_is_ok_without_auth():
+    response = APIClient().get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response["X-Request-ID"]
+    assert APIClient().get("/healthz/").status_code == 200
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(monkeypatch):
+    from django.db import OperationalError, connection
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", unreachable)
+
+    response = APIClient().get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "unreachable"}
+
+
+def test_a_database_outage_during_a_request_is_503_service_unavailable(monkeypatch, merchant):
+    from django.db import OperationalError
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_key(merchant)[1]}")
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(Customer.objects.none().__class__, "count", unreachable)
+
+    response = client.get("/api/v1/customers")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json() == {
+        "error": {
+            "code": "service_unavailable",
+            "message": "The service is temporarily unavailable; retry in a moment.",
+        }
+    }
+
+
+# --- schemathesis ---------------------------------------------------------------------------
+
+OPERATIONS = [
+    "GET /api/v1/customers",
+    "POST /api/v1/customers",
+    "GET /api/v1/customers/{id}",
+    "PATCH /api/v1/customers/{id}",
+    "DELETE /api/v1/customers/{id}",
+]
+
+
+@pytest.fixture
+def api_schema(settings):
+    # schemathesis' WSGI client sends Host: localhost.
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]
+    # Hundreds of generated requests with one key: the rate limit is not under test here.
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api_key": "100000/minute"},
+    }
+    # As Django's test client does: the WSGI handler's end-of-request hook would otherwise
+    # close the connection that holds the test's transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi(SCHEMA_URL, get_wsgi_application())
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def registry(merchant):
+    """Customers for generated ids to land on, and the key to reach them."""
+    customers = [
+        make_customer(merchant, name="Awa Diop", email="awa@example.com", metadata={"a": 1}),
+        make_customer(merchant, name="Chidi Okafor", phone="+2348031234567", country="NG"),
+        make_customer(merchant, name="Kofi Mensah", email="kofi@example.com", status="blocked"),
+    ]
+    _, raw_key = make_api_key(merchant)
+    return {"ids": [str(c.pk) for c in customers], "key": raw_key}
+
+
+def test_schemathesis_covers_every_operation(api_schema):
+    labels = [result.ok().label for result in api_schema.get_all_operations()]
+
+    assert sorted(labels) == sorted(OPERATIONS)
+
+
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+    checks.response_schema_conformance,
+    checks.allow_header_conformance,
+    checks.unsupported_method,
+    checks.ignored_auth,
+]
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+@pytest.mark.parametrize("label", OPERATIONS)
+def test_generated_requests_get_no_server_error_and_conform_to_the_schema(
+    api_schema, registry, label, mode
+):
+    operation = api_schema.find_operation_by_label(label)
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @hypothesis_settings(
+        max_examples=30,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def conforms(case):
+        path_parameters = case.path_parameters or {}
+        if mode.is_positive and "id" in path_parameters:
+            # Half the generated ids become a real customer's, deterministically, so GET,
+            # PATCH and DELETE reach real rows as well as missing ones.
+            pick = zlib.crc32(str(path_parameters["id"]).encode())
+            if pick % 2:
+                path_parameters["id"] = registry["ids"][pick % len(registry["ids"])]
+        case.call_and_validate(
+            headers={"Authorization": f"Bearer {registry['key']}"}, checks=CHECKS
+        )
+
+    conforms()
