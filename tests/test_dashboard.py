@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -865,3 +866,47 @@ def test_revoking_another_merchants_key_is_404(client, manager, other_merchant):
     assert response.status_code == 404
     key.refresh_from_db()
     assert not key.is_revoked
+
+
+# --- one FilterSet, two doors -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "ordering=name",
+        "status=blocked,pending_kyc&ordering=name",
+        "is_active=false&ordering=-updated_at",
+        "country=Senegal&type=business",
+        "country=sen&ordering=name&limit=50",
+        "email=ADA@example.com",
+        "phone=%2B221+77+123+45+67",
+        "search=diallo&ordering=-name",
+        "created_after=2020-01-01&currency=XOF",
+        "ordering=name&limit=50&page=2",
+    ],
+)
+def test_same_query_string_gives_the_same_customers_in_dashboard_and_api(
+    client, viewer, merchant, other_merchant, query
+):
+    make_customer(merchant, name="Ada Diallo", email="ada@example.com", country="SN")
+    make_customer(merchant, name="Moussa Diallo", phone="+221771234567", type="business")
+    make_customer(merchant, name="Sow Trading", country="SN", type="business", currency="XOF")
+    make_customer(merchant, name="Blocked Binta", status="blocked", country="GH")
+    make_customer(merchant, name="Pending Paul", status="pending_kyc", currency="XOF")
+    for n in range(55):
+        make_customer(merchant, name=f"Filler {n:02d}", status="inactive" if n % 3 else "active")
+    make_customer(other_merchant, name="Elsewhere Diallo", email="ada@example.com", country="SN")
+    _, secret = make_api_key(merchant, scopes=["customers:read"])
+
+    dashboard = logged_in(client, viewer).get(f"{reverse('customers:list')}?{query}")
+    assert dashboard.status_code == 200
+    dashboard_ids = [str(customer.pk) for customer in dashboard.context["object_list"]]
+
+    api = Client().get(f"/api/v1/customers?{query}", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert api.status_code == 200, api.content
+    api_ids = [customer["id"] for customer in api.json()["data"]]
+
+    assert dashboard_ids == api_ids
+    assert dashboard.context["paginator"].count == api.json()["meta"]["total"]

@@ -2,7 +2,10 @@
 
 import csv
 import io
+import json
 import re
+import urllib.error
+import urllib.request
 
 import pytest
 from playwright.sync_api import expect
@@ -227,3 +230,41 @@ def test_pages_work_without_javascript(browser, live_server, merchant):
         expect(page).to_have_url(re.compile(r"/accounts/login/$"))
     finally:
         context.close()
+
+
+def test_key_created_on_the_api_keys_page_works_against_the_api(
+    page, log_in, live_server, merchant, other_merchant
+):
+    log_in(make_user(merchant, group="Manager"))
+    make_customer(merchant, name="Ada Diallo", email="ada@example.com")
+    make_customer(other_merchant, name="Elsewhere", email="else@example.com")
+    page.goto("/api-keys/")
+    page.get_by_role("link", name="New API key").click()
+    page.get_by_label("Name").fill("Checkout back-end")
+    page.get_by_label("customers:write").check()
+    page.get_by_role("button", name="Create key").click()
+
+    secret = page.locator("#api-key-secret").inner_text().strip()
+    assert re.fullmatch(r"ck_[0-9a-f]{8}_\S+", secret)
+    expect(page.get_by_role("button", name="Copy")).to_be_visible()
+
+    request = urllib.request.Request(
+        f"{live_server.url}/api/v1/customers", headers={"Authorization": f"Bearer {secret}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = json.load(response)
+    assert [customer["name"] for customer in body["data"]] == ["Ada Diallo"]
+
+    page.get_by_role("link", name="Done").click()
+    row = page.locator("tbody tr", has_text="Checkout back-end")
+    expect(row).to_contain_text("customers:read")
+    expect(row).to_contain_text("customers:write")
+    expect(row).not_to_contain_text("Never")  # the call above is its last use
+    assert secret not in page.content()
+
+    row.get_by_role("link", name="Revoke").click()
+    page.get_by_role("button", name="Revoke key").click()
+    expect(page.get_by_role("status")).to_have_text("API key “Checkout back-end” revoked.")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401
