@@ -620,6 +620,14 @@ def test_put_is_405_with_allow(api, merchant):
     }
 
 
+def test_options_is_405_with_allow(api):
+    response = api.options(URL)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, POST, HEAD"
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
 def test_delete_on_the_list_is_405_with_allow(api):
     response = api.delete(URL)
 
@@ -817,3 +825,55 @@ def test_unacceptable_accept_header_still_gets_json(api):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
+
+
+# --- concurrent writes ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def concurrent_write_once(monkeypatch):
+    """The first PATCH loses a race: another write lands between its read and its update."""
+    from django.db.models import F
+
+    from customers.api import serializers
+
+    real_update = serializers.customer_update
+    raced = []
+
+    def update_after_a_concurrent_write(*, customer, **kwargs):
+        if not raced:
+            raced.append(customer.pk)
+            Customer.objects.filter(pk=customer.pk).update(
+                description="Concurrent", version=F("version") + 1
+            )
+        return real_update(customer=customer, **kwargs)
+
+    monkeypatch.setattr(serializers, "customer_update", update_after_a_concurrent_write)
+    return raced
+
+
+def test_patch_without_if_match_is_validated_again_after_losing_a_race(
+    api, merchant, concurrent_write_once
+):
+    customer = make_customer(merchant)
+
+    response = api.patch(detail(customer), {"company": "Mine"}, format="json")
+
+    assert response.status_code == 200
+    customer.refresh_from_db()
+    assert (customer.company, customer.description, customer.version) == (
+        "Mine",
+        "Concurrent",
+        3,
+    )
+    assert response["ETag"] == '"3"'
+
+
+def test_patch_with_if_match_that_loses_a_race_is_412(api, merchant, concurrent_write_once):
+    customer = make_customer(merchant)
+
+    response = api.patch(detail(customer), {"company": "Mine"}, format="json", HTTP_IF_MATCH='"1"')
+
+    assert response.status_code == 412
+    customer.refresh_from_db()
+    assert (customer.company, customer.version) == ("", 2)
