@@ -209,8 +209,9 @@ class Customer(models.Model):
     )
     source = models.CharField(max_length=16, choices=Source.choices, editable=False)
     created_by = models.CharField(max_length=200, editable=False)
+    # Both set by the services: equal at creation, then moved by every change.
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
     # Bumped on every change; the API's ETag, and the guard of conditional writes.
     version = models.PositiveIntegerField(default=1, editable=False)
 

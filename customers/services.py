@@ -92,6 +92,7 @@ def customer_create(*, merchant: Merchant, actor: Actor, source: str, **fields) 
         raise TypeError(f"customer_create() got unexpected fields: {', '.join(sorted(unknown))}")
     customer = Customer(merchant=merchant, source=source, created_by=actor_label(actor), **fields)
     customer.full_clean()
+    customer.created_at = customer.updated_at = timezone.now()
     try:
         with transaction.atomic():
             customer.save(force_insert=True)
@@ -216,7 +217,7 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     """The live key that ``raw_key`` is, or ``None``: one indexed lookup, constant-time compare."""
     kind, _, rest = raw_key.partition("_")
     prefix, _, secret = rest.partition("_")
-    if kind != "ck" or len(prefix) != ApiKey.PREFIX_LENGTH or not secret:
+    if kind != "ck" or not secret or not _is_hex(prefix, ApiKey.PREFIX_LENGTH):
         return None
     api_key = ApiKey.objects.select_related("merchant").filter(prefix=prefix).first()
     if api_key is None or api_key.is_revoked or not api_key.secret_matches(secret):
@@ -226,6 +227,10 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
     return api_key
+
+
+def _is_hex(text: str, length: int) -> bool:
+    return len(text) == length and all(char in "0123456789abcdef" for char in text)
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:

@@ -1,5 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from customers.models import Customer, CustomerEvent
 from customers.services import (
@@ -194,6 +196,19 @@ def test_api_key_authenticates_and_records_its_use(merchant):
 def test_wrong_api_key_does_not_authenticate(merchant, mangle):
     _, raw_key = api_key_create(merchant=merchant, name="Backend")
     assert api_key_authenticate(mangle(raw_key)) is None
+
+
+def test_api_key_with_a_malformed_prefix_is_refused_before_any_lookup(merchant):
+    with CaptureQueriesContext(connection) as queries:
+        assert api_key_authenticate("ck_\x00\x00\x00\x00\x00\x00\x00\x00_secret") is None
+        assert api_key_authenticate("ck_ABCDEFGH_secret") is None
+    assert len(queries) == 0
+
+
+def test_new_customer_was_updated_when_it_was_created(merchant):
+    customer = make_customer(merchant)
+    customer.refresh_from_db()
+    assert customer.updated_at == customer.created_at
 
 
 def test_revoked_api_key_does_not_authenticate(merchant):
