@@ -15,7 +15,8 @@ from django.utils.functional import cached_property
 
 from . import selectors
 from .csvio import iter_csv
-from .models import ApiKey, Customer, Membership, Merchant, _country_choices
+from .models import ApiKey, Customer, Membership, Merchant
+from .normalizers import country_choices
 from .services import (
     EDITABLE_FIELDS,
     api_key_revoke,
@@ -69,7 +70,7 @@ class CountryListFilter(admin.SimpleListFilter):
             rows = model_admin.get_queryset(request).exclude(country="").order_by("country")
             codes = list(rows.values_list("country", flat=True).distinct())
             cache.set(key, codes, self.cache_seconds)
-        names = dict(_country_choices())
+        names = dict(country_choices())
         return [(code, names.get(code, code)) for code in codes]
 
     def queryset(self, request, queryset):

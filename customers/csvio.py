@@ -5,29 +5,18 @@ import json
 from collections.abc import Iterable, Iterator
 
 from .models import Customer
+from .normalizers import ADDRESS_KEYS
+from .services import EDITABLE_FIELDS
 
 EXPORT_COLUMNS = (
     "id",
-    "reference",
-    "type",
-    "name",
-    "first_name",
-    "last_name",
-    "company",
-    "email",
-    "phone",
-    "whatsapp",
-    "country",
-    "address_line1",
-    "address_line2",
-    "address_city",
-    "address_state",
-    "address_postal_code",
-    "currency",
-    "website",
-    "description",
-    "status",
-    "metadata",
+    *(
+        column
+        for field in EDITABLE_FIELDS
+        for column in (
+            [f"address_{key}" for key in ADDRESS_KEYS] if field == "address" else [field]
+        )
+    ),
     "source",
     "created_by",
     "created_at",

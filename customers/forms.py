@@ -7,7 +7,6 @@ import math
 import re
 from decimal import Decimal
 
-import pycountry
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
@@ -37,16 +36,6 @@ ADDRESS_AUTOCOMPLETE = {
     "state": "address-level1",
     "postal_code": "postal-code",
 }
-
-
-def country_choices() -> list[tuple[str, str]]:
-    countries = sorted(pycountry.countries, key=lambda country: country.name)
-    return [("", "—"), *((country.alpha_2, country.name) for country in countries)]
-
-
-def currency_choices() -> list[tuple[str, str]]:
-    currencies = sorted(pycountry.currencies, key=lambda currency: currency.alpha_3)
-    return [("", "—"), *((c.alpha_3, f"{c.alpha_3} · {c.name}") for c in currencies)]
 
 
 # --- address --------------------------------------------------------------------------------
@@ -200,6 +189,22 @@ class MetadataField(forms.Field):
 # --- customers ------------------------------------------------------------------------------
 
 
+class MerchantChoiceMixin:
+    """The merchant of a new record: asked only of users who work for several."""
+
+    def offer_merchants(self, merchants) -> None:
+        """A user of one merchant is not asked; a user of several chooses among them only."""
+        merchants = list(merchants if merchants is not None else Merchant.objects.none())
+        if len(merchants) == 1:
+            self.instance.merchant = merchants[0]
+            del self.fields["merchant"]
+        else:
+            self.fields["merchant"].queryset = Merchant.objects.filter(
+                pk__in=[merchant.pk for merchant in merchants]
+            )
+            self.fields["merchant"].empty_label = "Choose a merchant"
+
+
 class ServiceErrorsMixin:
     """Puts a service's ``ValidationError`` on the form: by field, or above the form when the
     form does not show that field."""
@@ -212,7 +217,7 @@ class ServiceErrorsMixin:
             self.add_error(field if field in self.fields else NON_FIELD_ERRORS, errors)
 
 
-class CustomerForm(ServiceErrorsMixin, forms.ModelForm):
+class CustomerForm(MerchantChoiceMixin, ServiceErrorsMixin, forms.ModelForm):
     """Create or edit a customer; ``save(actor=…)`` writes through the customer services.
 
     The model normalises and validates; this form only shapes the inputs (a country select,
@@ -239,8 +244,6 @@ class CustomerForm(ServiceErrorsMixin, forms.ModelForm):
         max_length=200,
         widget=forms.URLInput(attrs={"placeholder": "https://"}),
     )
-    country = forms.ChoiceField(required=False, choices=country_choices)
-    currency = forms.ChoiceField(required=False, choices=currency_choices)
     address = AddressField()
     metadata = MetadataField(
         help_text="Up to 50 keys of letters, digits, '_', '.' and '-'. Leave a row empty to "
@@ -268,15 +271,7 @@ class CustomerForm(ServiceErrorsMixin, forms.ModelForm):
             del self.fields["merchant"]
         else:
             del self.fields["version"]
-            merchants = list(merchants if merchants is not None else Merchant.objects.none())
-            if len(merchants) == 1:
-                self.instance.merchant = merchants[0]
-                del self.fields["merchant"]
-            else:
-                self.fields["merchant"].queryset = Merchant.objects.filter(
-                    pk__in=[merchant.pk for merchant in merchants]
-                )
-                self.fields["merchant"].empty_label = "Choose a merchant"
+            self.offer_merchants(merchants)
         self.fields["name"].required = False
 
     # The template draws these inputs itself, each with its own label.
@@ -366,7 +361,7 @@ class CustomerStatusForm(forms.Form):
 # --- API keys -------------------------------------------------------------------------------
 
 
-class ApiKeyForm(ServiceErrorsMixin, forms.ModelForm):
+class ApiKeyForm(MerchantChoiceMixin, ServiceErrorsMixin, forms.ModelForm):
     """Name a new key and choose its scopes; ``save(created_by=…)`` returns (key, secret)."""
 
     scopes = forms.MultipleChoiceField(
@@ -383,15 +378,7 @@ class ApiKeyForm(ServiceErrorsMixin, forms.ModelForm):
 
     def __init__(self, *args, merchants=None, **kwargs):
         super().__init__(*args, **kwargs)
-        merchants = list(merchants if merchants is not None else Merchant.objects.none())
-        if len(merchants) == 1:
-            self.instance.merchant = merchants[0]
-            del self.fields["merchant"]
-        else:
-            self.fields["merchant"].queryset = Merchant.objects.filter(
-                pk__in=[merchant.pk for merchant in merchants]
-            )
-            self.fields["merchant"].empty_label = "Choose a merchant"
+        self.offer_merchants(merchants)
 
     def save(self, commit=True, *, created_by=None):
         try:

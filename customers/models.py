@@ -8,7 +8,6 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-import pycountry
 from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -22,40 +21,41 @@ from . import normalizers
 from .ids import uuid7
 
 
-def _country_choices():
-    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
+class CodeField(models.CharField):
+    """A short standard code (ISO 3166, ISO 4217) that forms offer as a list of names.
 
+    Any spelling a normaliser reads may be stored through the API; the list is only the
+    friendliest input for people.
+    """
 
-def _currency_choices():
-    return sorted((c.alpha_3, f"{c.alpha_3} · {c.name}") for c in pycountry.currencies)
-
-
-class CountryField(models.CharField):
-    """An ISO 3166-1 alpha-2 code; forms offer the list of countries by name."""
+    code_length: int
+    choices_function = None
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", 2)
+        kwargs.setdefault("max_length", self.code_length)
         super().__init__(*args, **kwargs)
 
     def formfield(self, **kwargs):
-        choices = [("", "---------"), *_country_choices()]
         return forms.ChoiceField(
-            choices=choices, required=not self.blank, label=self.verbose_name.capitalize(), **kwargs
+            choices=[("", "—"), *type(self).choices_function()],
+            required=not self.blank,
+            label=self.verbose_name.capitalize(),
+            **kwargs,
         )
 
 
-class CurrencyField(models.CharField):
-    """An ISO 4217 code; forms offer the list of currencies."""
+class CountryField(CodeField):
+    """An ISO 3166-1 alpha-2 code."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", 3)
-        super().__init__(*args, **kwargs)
+    code_length = 2
+    choices_function = staticmethod(normalizers.country_choices)
 
-    def formfield(self, **kwargs):
-        choices = [("", "---------"), *_currency_choices()]
-        return forms.ChoiceField(
-            choices=choices, required=not self.blank, label=self.verbose_name.capitalize(), **kwargs
-        )
+
+class CurrencyField(CodeField):
+    """An ISO 4217 code."""
+
+    code_length = 3
+    choices_function = staticmethod(normalizers.currency_choices)
 
 
 class Merchant(models.Model):

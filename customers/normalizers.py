@@ -41,6 +41,16 @@ COUNTRY_ALIASES = {
 }
 
 
+def country_choices() -> list[tuple[str, str]]:
+    """(alpha-2 code, English name) of every ISO 3166 country, by name."""
+    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    """(code, "code · name") of every ISO 4217 currency, by code."""
+    return sorted((c.alpha_3, f"{c.alpha_3} · {c.name}") for c in pycountry.currencies)
+
+
 def normalize_email(value: str) -> str:
     """Trim the address and lower-case its domain (the local part is case-sensitive by RFC)."""
     value = value.strip()
