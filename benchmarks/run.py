@@ -95,7 +95,7 @@ def main() -> int:
         ("api get one", api, f"{api_list}/{sample.pk}", bearer, 50),
     ]
 
-    first_page = api.get(f"{api_list}?limit=100&cursor=", **bearer)
+    first_page = api.get(f"{api_list}?limit=100", **bearer)
     if first_page.status_code == 200 and first_page.json()["meta"].get("next_cursor"):
         cursor = first_page.json()["meta"]["next_cursor"]
         cases.append(("api list cursor", api, f"{api_list}?limit=100&cursor={cursor}", bearer, 300))
