@@ -26,6 +26,10 @@ from .services import (
     customer_update,
 )
 
+admin.site.site_header = "Customers administration"
+admin.site.site_title = "Customers admin"
+admin.site.index_title = "Registry"
+
 
 class CappedCountPaginator(Paginator):
     """Counts at most ``cap`` rows: ``COUNT(*)`` over a million-row table on every page view
@@ -103,6 +107,7 @@ class CustomerAdmin(TenantScopedAdmin):
     search_help_text = "Part of the name, email, phone or reference."
     ordering = ("-created_at", "-id")
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # per-choice counts would each scan the table
     paginator = CappedCountPaginator
     date_hierarchy = None
     actions = ("block", "activate", "export_csv")
