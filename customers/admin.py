@@ -87,10 +87,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
     """Rows of the merchants the user belongs to; a superuser sees every merchant."""
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(merchant_id__in=selectors.merchant_ids_for_user(request.user))
+        return selectors.scoped_to_user(super().get_queryset(request), request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "merchant":

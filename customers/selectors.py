@@ -22,16 +22,19 @@ def merchant_ids_for_user(user: AbstractBaseUser) -> list:
     return list(merchants_for_user(user).values_list("pk", flat=True))
 
 
-def customers_for_user(user: AbstractBaseUser) -> QuerySet[Customer]:
+def scoped_to_user(queryset: QuerySet, user: AbstractBaseUser) -> QuerySet:
+    """The rows of ``queryset`` (a model with a ``merchant``) that ``user`` may see."""
     if user.is_active and user.is_superuser:
-        return Customer.objects.all()
-    return Customer.objects.filter(merchant_id__in=merchant_ids_for_user(user))
+        return queryset
+    return queryset.filter(merchant_id__in=merchant_ids_for_user(user))
+
+
+def customers_for_user(user: AbstractBaseUser) -> QuerySet[Customer]:
+    return scoped_to_user(Customer.objects.all(), user)
 
 
 def api_keys_for_user(user: AbstractBaseUser) -> QuerySet[ApiKey]:
-    if user.is_active and user.is_superuser:
-        return ApiKey.objects.all()
-    return ApiKey.objects.filter(merchant_id__in=merchant_ids_for_user(user))
+    return scoped_to_user(ApiKey.objects.all(), user)
 
 
 def customer_history(customer: Customer) -> QuerySet[CustomerEvent]:

@@ -5,6 +5,7 @@ database refusal on a unique constraint into the same "duplicate" error that val
 a race between two requests ends as a clean 409, never a 500.
 """
 
+import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -37,6 +38,9 @@ EDITABLE_FIELDS = (
     "status",
     "metadata",
 )
+
+#: ``ck_<8 hex>_<secret>``: anything else is refused before the database is asked.
+API_KEY_FORMAT = re.compile(rf"ck_[0-9a-f]{{{ApiKey.PREFIX_LENGTH}}}_[A-Za-z0-9_-]{{1,128}}")
 
 #: ``last_used_at`` is written at most this often per key, not on every request.
 API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -215,10 +219,9 @@ def api_key_create(
 
 def api_key_authenticate(raw_key: str) -> ApiKey | None:
     """The live key that ``raw_key`` is, or ``None``: one indexed lookup, constant-time compare."""
-    kind, _, rest = raw_key.partition("_")
-    prefix, _, secret = rest.partition("_")
-    if kind != "ck" or not secret or not _is_hex(prefix, ApiKey.PREFIX_LENGTH):
+    if not API_KEY_FORMAT.fullmatch(raw_key):
         return None
+    prefix, secret = raw_key[3:].split("_", 1)
     api_key = ApiKey.objects.select_related("merchant").filter(prefix=prefix).first()
     if api_key is None or api_key.is_revoked or not api_key.secret_matches(secret):
         return None
@@ -227,10 +230,6 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
     return api_key
-
-
-def _is_hex(text: str, length: int) -> bool:
-    return len(text) == length and all(char in "0123456789abcdef" for char in text)
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
