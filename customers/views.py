@@ -25,6 +25,17 @@ from .models import ApiKey, Customer
 from .selectors import api_keys_for_user, customer_history, customers_for_user, merchants_for_user
 from .services import api_key_revoke, customer_delete, customer_set_status
 
+
+class NewForMerchantMixin:
+    """A new record's form is offered the user's merchants (it asks only if there are several)."""
+
+    def get_form_kwargs(self):
+        merchants = list(merchants_for_user(self.request.user))
+        if not merchants:
+            raise PermissionDenied("You are not a member of any merchant yet.")
+        return {**super().get_form_kwargs(), "merchants": merchants}
+
+
 # --- customers ------------------------------------------------------------------------------
 
 
@@ -132,15 +143,9 @@ class CustomerFormMixin:
         return HttpResponseRedirect(self.get_success_url())
 
 
-class CustomerCreateView(CustomerAccessMixin, CustomerFormMixin, CreateView):
+class CustomerCreateView(CustomerAccessMixin, NewForMerchantMixin, CustomerFormMixin, CreateView):
     permission_required = "customers.add_customer"
     success_message = "Customer “{name}” created."
-
-    def get_form_kwargs(self):
-        merchants = list(merchants_for_user(self.request.user))
-        if not merchants:
-            raise PermissionDenied("You are not a member of any merchant yet.")
-        return {**super().get_form_kwargs(), "merchants": merchants}
 
 
 class CustomerUpdateView(CustomerAccessMixin, CustomerFormMixin, UpdateView):
@@ -215,18 +220,12 @@ class ApiKeyListView(ApiKeyAccessMixin, ListView):
         )
 
 
-class ApiKeyCreateView(ApiKeyAccessMixin, CreateView):
+class ApiKeyCreateView(ApiKeyAccessMixin, NewForMerchantMixin, CreateView):
     """The secret is shown once, in the response to the POST, and never stored."""
 
     permission_required = "customers.add_apikey"
     form_class = ApiKeyForm
     template_name = "customers/apikey_form.html"
-
-    def get_form_kwargs(self):
-        merchants = list(merchants_for_user(self.request.user))
-        if not merchants:
-            raise PermissionDenied("You are not a member of any merchant yet.")
-        return {**super().get_form_kwargs(), "merchants": merchants}
 
     def form_valid(self, form):
         try:
