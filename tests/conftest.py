@@ -6,18 +6,6 @@ from django.conf import settings
 from tests.factories import make_merchant
 
 
-def pytest_configure():
-    # Production settings (DEBUG off) apart from what needs a TLS proxy and collectstatic:
-    # the test servers speak plain HTTP, and the static manifest exists only after a build.
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
-    settings.WHITENOISE_USE_FINDERS = settings.WHITENOISE_AUTOREFRESH = True
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def merchant(db):
     return make_merchant("Teranga Shop", slug="teranga")
