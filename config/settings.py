@@ -1,7 +1,8 @@
 """Settings for the Customers service, read from the environment (12-factor).
 
-Only five variables matter: DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS and REDIS_URL.
-With none of them set, the project runs for development on a SQLite file.
+The essentials are DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS and REDIS_URL; the others
+tune security, connections, logging and the API's limits. ``.env.example`` lists every one. With
+none set, the project runs for development on a SQLite file (DEBUG=true).
 """
 
 import os
@@ -218,7 +219,7 @@ SPECTACULAR_SETTINGS = {
         "CustomerTypeEnum": "customers.models.Customer.Type",
         "CustomerStatusEnum": "customers.models.Customer.Status",
         "CustomerSourceEnum": "customers.models.Customer.Source",
-        "ErrorCodeEnum": "customers.api.schema.ERROR_CODES",
+        "ErrorCodeEnum": "customers.api.exceptions.ERROR_CODES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

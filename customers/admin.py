@@ -4,27 +4,22 @@ Saving goes through the customer services, so the admin runs the same rules and 
 same history as every other door. Staff who are not superusers see only their merchants.
 """
 
+import contextlib
 import hashlib
 
 from django.contrib import admin, messages
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
-from django.utils import timezone
 from django.utils.functional import cached_property
 
 from . import selectors
-from .csvio import iter_csv
+from .csvio import csv_response
+from .exceptions import CustomerNotFound
+from .forms import CustomerServiceForm
 from .models import ApiKey, Customer, Membership, Merchant
 from .normalizers import country_choices
-from .services import (
-    EDITABLE_FIELDS,
-    api_key_revoke,
-    customer_create,
-    customer_delete,
-    customer_set_status,
-    customer_update,
-)
+from .services import api_key_revoke, customer_delete, customer_set_status
 
 admin.site.site_header = "Customers administration"
 admin.site.site_title = "Customers admin"
@@ -95,6 +90,33 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class CustomerAdminForm(CustomerServiceForm):
+    """The admin's customer form, which saves through the services as the last step of its
+    validation.
+
+    Django's admin has no step between validating a form and saving it where a refusal of the
+    services (a duplicate, a concurrent change) could still reach the form. So the services run
+    here, inside the transaction the admin opens for the whole request, and the form is valid
+    only if they accepted the change; ``CustomerAdmin.save_model`` then has nothing left to do.
+    """
+
+    #: Who saves: the request's user, set by ``CustomerAdmin.get_form``.
+    actor = None
+
+    def _post_clean(self):
+        super()._post_clean()
+        if not self.errors:
+            # A refusal is put on the form by save_customer, which makes the form invalid.
+            with contextlib.suppress(ValidationError):
+                self.instance = self.save_customer(actor=self.actor, source=Customer.Source.ADMIN)
+
+    def save(self, commit=True):
+        return self.instance
+
+    def save_m2m(self):
+        """Nothing to do: a customer has no many-to-many fields."""
+
+
 @admin.register(Customer)
 class CustomerAdmin(TenantScopedAdmin):
     list_display = ("name", "email", "phone", "type", "status", "country", "merchant", "created_at")
@@ -106,7 +128,7 @@ class CustomerAdmin(TenantScopedAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # per-choice counts would each scan the table
     paginator = CappedCountPaginator
-    date_hierarchy = None
+    form = CustomerAdminForm
     actions = ("block", "activate", "export_csv")
     readonly_fields = ("id", "source", "created_by", "created_at", "updated_at", "version")
     fieldsets = (
@@ -121,23 +143,18 @@ class CustomerAdmin(TenantScopedAdmin):
         # A customer never moves to another merchant.
         return (*self.readonly_fields, "merchant") if obj else self.readonly_fields
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
     def save_model(self, request, obj, form, change):
-        data = {f: form.cleaned_data[f] for f in form.changed_data if f in EDITABLE_FIELDS}
-        if change:
-            customer_update(
-                customer=Customer.objects.get(pk=obj.pk),
-                actor=request.user,
-                source=Customer.Source.ADMIN,
-                data=data,
-            )
-        else:
-            created = customer_create(
-                merchant=obj.merchant, actor=request.user, source=Customer.Source.ADMIN, **data
-            )
-            obj.pk = created.pk
+        """Saved already, through the services, by ``CustomerAdminForm``."""
 
     def delete_model(self, request, obj):
-        customer_delete(customer=obj, actor=request.user, source=Customer.Source.ADMIN)
+        try:
+            customer_delete(customer=obj, actor=request.user, source=Customer.Source.ADMIN)
+        except CustomerNotFound:
+            self.message_user(request, f"“{obj}” had already been deleted.", messages.WARNING)
 
     def delete_queryset(self, request, queryset):
         for customer in queryset:
@@ -166,12 +183,7 @@ class CustomerAdmin(TenantScopedAdmin):
 
     @admin.action(description="Export selected customers as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
-        filename = f"customers-{timezone.now():%Y%m%d-%H%M%S}.csv"
-        return StreamingHttpResponse(
-            iter_csv(queryset.order_by("-created_at", "-id").iterator(chunk_size=2000)),
-            content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return csv_response(queryset.order_by(*self.ordering))
 
 
 class MembershipInline(admin.TabularInline):

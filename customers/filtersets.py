@@ -181,7 +181,7 @@ class CustomerFilterSet(django_filters.FilterSet):
         return (
             queryset.exclude(email="")
             .alias(email_lower=Lower("email"))
-            .filter(email_lower=value.strip().lower())
+            .filter(email_lower=value.lower())
         )
 
     def filter_is_active(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -189,9 +189,7 @@ class CustomerFilterSet(django_filters.FilterSet):
         return queryset.filter(active if value == "true" else ~active)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        if not value:
-            return queryset
+        # The form field has trimmed the value, and an empty one never reaches a filter method.
         return queryset.filter(
             Q(name__icontains=value)
             | Q(email__icontains=value)

@@ -1,24 +1,20 @@
-"""Dashboard forms. They reach the model's rules through ``ModelForm`` and write through the
-services, so a customer saved here is checked and recorded exactly as one sent to the API."""
+"""Forms of the dashboard and the admin. They shape what people type (a country list, address
+lines, a metadata table) and save through the services, which run the model's rules once and
+whose refusals land next to the fields: a customer saved here is checked and recorded exactly
+as one sent to the API."""
 
 import copy
-import json
-import math
-import re
-from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import QuerySet
+from django.forms.models import construct_instance
 
+from . import normalizers
+from .exceptions import CustomerNotFound, StaleVersion
 from .models import ApiKey, Customer, Merchant
 from .normalizers import ADDRESS_KEYS, ADDRESS_VALUE_MAX_LENGTH
-from .services import (
-    EDITABLE_FIELDS,
-    PreconditionFailed,
-    api_key_create,
-    customer_create,
-    customer_update,
-)
+from .services import EDITABLE_FIELDS, api_key_create, customer_create, customer_update
 
 DASHBOARD = Customer.Source.DASHBOARD
 
@@ -74,23 +70,23 @@ class AddressField(forms.MultiValueField):
 
 # --- metadata -------------------------------------------------------------------------------
 
-METADATA_TYPES = (("text", "Text"), ("number", "Number"), ("boolean", "True / false"))
+METADATA_TYPES = tuple(
+    zip(normalizers.METADATA_KINDS, ("Text", "Number", "True / false"), strict=True)
+)
 METADATA_BLANK_ROWS = 3
 METADATA_MAX_ROWS = 200
-_NUMBER = re.compile(r"^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$")
 
 
 def metadata_rows(metadata: dict) -> list[dict]:
     """Rows of the key-value table for a stored metadata object."""
-    rows = []
-    for key, value in metadata.items():
-        if isinstance(value, bool):
-            rows.append({"key": key, "type": "boolean", "value": "true" if value else "false"})
-        elif isinstance(value, int | float | Decimal):
-            rows.append({"key": key, "type": "number", "value": json.dumps(value)})
-        else:
-            rows.append({"key": key, "type": "text", "value": str(value)})
-    return rows
+    return [
+        {
+            "key": key,
+            "type": normalizers.metadata_kind(value),
+            "value": normalizers.metadata_text(value),
+        }
+        for key, value in metadata.items()
+    ]
 
 
 class MetadataWidget(forms.Widget):
@@ -157,59 +153,50 @@ class MetadataField(forms.Field):
                 )
             else:
                 try:
-                    metadata[key] = self._typed(key, kind, text)
+                    metadata[key] = normalizers.metadata_from_text(key, kind, text)
                 except ValidationError as error:
                     errors.append(error)
         if errors:
             raise ValidationError(errors)
         return metadata
 
-    @staticmethod
-    def _typed(key: str, kind: str, text: str):
-        if kind == "number":
-            number = json.loads(text) if _NUMBER.match(text) else None
-            if number is None or not math.isfinite(number):
-                raise ValidationError(
-                    "The value of '%(key)s' is not a number, e.g. 42 or 9.5.",
-                    code="metadata_not_number",
-                    params={"key": key},
-                )
-            return number
-        if kind == "boolean":
-            if text.lower() not in {"true", "false"}:
-                raise ValidationError(
-                    "The value of '%(key)s' must be true or false.",
-                    code="metadata_not_boolean",
-                    params={"key": key},
-                )
-            return text.lower() == "true"
-        return text
+
+# --- saving through the services ------------------------------------------------------------
 
 
-# --- customers ------------------------------------------------------------------------------
+class ServiceModelForm(forms.ModelForm):
+    """A ModelForm for a record that a service validates and saves.
 
+    Django's ModelForm runs the model's ``full_clean()`` in ``is_valid()``, and the services run
+    it again before they write, uniqueness queries included. Here the model's rules run once per
+    submission: by the service when the form's own inputs are fine (its refusal lands on the
+    form through ``add_service_errors``), or by the form, as Django's does, when some input is
+    already refused, so that every error shows at once.
 
-class MerchantChoiceMixin:
-    """The merchant of a new record: asked only of users who work for several."""
+    An existing record stays as it was read (``stored``); ``instance`` is a copy that receives
+    the form's values, so the service compares the two and the page keeps showing the stored
+    record while the form is being corrected.
+    """
 
-    def offer_merchants(self, merchants) -> None:
-        """A user of one merchant is not asked; a user of several chooses among them only."""
-        merchants = list(merchants if merchants is not None else Merchant.objects.none())
-        if len(merchants) == 1:
-            self.instance.merchant = merchants[0]
-            del self.fields["merchant"]
-        else:
-            self.fields["merchant"].queryset = Merchant.objects.filter(
-                pk__in=[merchant.pk for merchant in merchants]
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stored = None if self.instance._state.adding else self.instance
+        if self.stored is not None:
+            self.instance = copy.copy(self.stored)
+
+    def _post_clean(self):
+        if self.errors:
+            super()._post_clean()
+            return
+        try:
+            self.instance = construct_instance(
+                self, self.instance, self._meta.fields, self._meta.exclude
             )
-            self.fields["merchant"].empty_label = "Choose a merchant"
-
-
-class ServiceErrorsMixin:
-    """Puts a service's ``ValidationError`` on the form: by field, or above the form when the
-    form does not show that field."""
+        except ValidationError as error:
+            self._update_errors(error)
 
     def add_service_errors(self, error: ValidationError) -> None:
+        """Each error by its field, or above the form when the form does not show the field."""
         if not hasattr(error, "error_dict"):
             self.add_error(None, error)
             return
@@ -217,61 +204,98 @@ class ServiceErrorsMixin:
             self.add_error(field if field in self.fields else NON_FIELD_ERRORS, errors)
 
 
-class CustomerForm(MerchantChoiceMixin, ServiceErrorsMixin, forms.ModelForm):
-    """Create or edit a customer; ``save(actor=…)`` writes through the customer services.
+class CustomerServiceForm(ServiceModelForm):
+    """A customer's form, created or updated through the customer services."""
 
-    The model normalises and validates; this form only shapes the inputs (a country select,
-    the address lines, the metadata table) and puts every error next to its field.
+    def save_customer(self, *, actor, source: str, expected_version: int | None = None):
+        """Create or update the customer; on a refusal the errors land on the form and
+        ``ValidationError`` is raised."""
+        values = {field: getattr(self.instance, field) for field in EDITABLE_FIELDS}
+        try:
+            if self.stored is None:
+                return customer_create(
+                    merchant=self.instance.merchant, actor=actor, source=source, **values
+                )
+            return customer_update(
+                customer=copy.copy(self.stored),
+                actor=actor,
+                source=source,
+                data=values,
+                expected_version=expected_version,
+            )
+        except ValidationError as error:
+            self.add_service_errors(error)
+            raise
+        except StaleVersion:
+            error = ValidationError(
+                "Someone else changed this customer while you were editing it. Open it again "
+                "to see their changes, then make yours.",
+                code="precondition_failed",
+            )
+        except CustomerNotFound:
+            error = ValidationError("This customer has been deleted.", code="not_found")
+        self.add_error(None, error)
+        raise error
+
+
+class MerchantChoiceMixin:
+    """The merchant of a new record: asked only of users who work for several."""
+
+    def offer_merchants(self, merchant: Merchant | None, merchants: QuerySet[Merchant]) -> None:
+        """``merchant`` when new records go there without asking (see
+        ``selectors.only_merchant_of``); otherwise a choice among ``merchants``."""
+        if merchant is not None:
+            self.instance.merchant = merchant
+            del self.fields["merchant"]
+        else:
+            self.fields["merchant"].queryset = merchants
+            self.fields["merchant"].empty_label = "Choose a merchant"
+
+
+# --- customers ------------------------------------------------------------------------------
+
+PHONE_INPUT = forms.TextInput(attrs={"type": "tel", "placeholder": "+221 77 123 45 67"})
+
+
+class CustomerForm(MerchantChoiceMixin, CustomerServiceForm):
+    """Create or edit a customer in the dashboard; ``save(actor=…)`` writes through the services.
+
+    Lengths, labels and choices are the model's; the form adds the inputs people need (a
+    country select, the address lines, the metadata table) and puts every error by its field.
     """
 
-    email = forms.CharField(
-        required=False, max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "off"})
-    )
-    phone = forms.CharField(
-        required=False,
-        max_length=32,
-        widget=forms.TextInput(attrs={"type": "tel", "placeholder": "+221 77 123 45 67"}),
-        help_text="International form, or national with the country set.",
-    )
-    whatsapp = forms.CharField(
-        label="WhatsApp",
-        required=False,
-        max_length=32,
-        widget=forms.TextInput(attrs={"type": "tel", "placeholder": "+221 77 123 45 67"}),
-    )
-    website = forms.CharField(
-        required=False,
-        max_length=200,
-        widget=forms.URLInput(attrs={"placeholder": "https://"}),
-    )
     address = AddressField()
     metadata = MetadataField(
-        help_text="Up to 50 keys of letters, digits, '_', '.' and '-'. Leave a row empty to "
-        "remove it."
+        help_text=f"Up to {normalizers.METADATA_MAX_KEYS} keys of letters, digits, '_', '.' "
+        "and '-'. Leave a row empty to remove it."
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Customer
         fields = ["merchant", *EDITABLE_FIELDS]
+        # Plain text: the model normalises an email or a website before it judges it.
+        field_classes = {"email": forms.CharField, "website": forms.CharField}
         widgets = {
+            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+            "phone": PHONE_INPUT,
+            "whatsapp": PHONE_INPUT,
+            "website": forms.URLInput(attrs={"placeholder": "https://"}),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
             "name": "Left empty, it is the first and last name.",
+            "phone": "International form, or national with the country set.",
         }
 
-    def __init__(self, *args, merchants=None, **kwargs):
+    def __init__(self, *args, merchant=None, merchants=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # Edit a copy: the services compare the stored customer with the new values.
-        self.customer = None if self.instance._state.adding else self.instance
-        if self.customer is not None:
-            self.instance = copy.copy(self.customer)
-            self.fields["version"].initial = self.customer.version
+        if self.stored is not None:
+            self.fields["version"].initial = self.stored.version
             del self.fields["merchant"]
         else:
             del self.fields["version"]
-            self.offer_merchants(merchants)
+            self.offer_merchants(merchant, merchants)
         self.fields["name"].required = False
 
     # The template draws these inputs itself, each with its own label.
@@ -289,6 +313,7 @@ class CustomerForm(MerchantChoiceMixin, ServiceErrorsMixin, forms.ModelForm):
                 "label": ADDRESS_LABELS[key],
                 "value": value or "",
                 "autocomplete": ADDRESS_AUTOCOMPLETE[key],
+                "max_length": ADDRESS_VALUE_MAX_LENGTH,
             }
             for key, value in zip(ADDRESS_KEYS, values, strict=True)
         ]
@@ -316,40 +341,15 @@ class CustomerForm(MerchantChoiceMixin, ServiceErrorsMixin, forms.ModelForm):
         ]
 
     metadata_types = METADATA_TYPES
-
-    # --- saving ---------------------------------------------------------------------------
+    metadata_key_max_length = normalizers.METADATA_KEY_MAX_LENGTH
+    metadata_value_max_length = normalizers.METADATA_VALUE_MAX_LENGTH
 
     def save(self, commit=True, *, actor=None):
         """Create or update through the services; on a refusal the errors land on the form
         and ``ValidationError`` is raised for the view to re-render it."""
-        values = {field: getattr(self.instance, field) for field in EDITABLE_FIELDS}
-        try:
-            if self.customer is None:
-                return customer_create(
-                    merchant=self.instance.merchant, actor=actor, source=DASHBOARD, **values
-                )
-            return customer_update(
-                customer=self.customer,
-                actor=actor,
-                source=DASHBOARD,
-                data=values,
-                expected_version=self.cleaned_data.get("version"),
-            )
-        except ValidationError as error:
-            self.add_service_errors(error)
-            raise
-        except PreconditionFailed:
-            error = ValidationError(
-                "Someone else changed this customer while you were editing it. Open it again "
-                "to see their changes, then make yours.",
-                code="precondition_failed",
-            )
-            self.add_error(None, error)
-            raise error from None
-        except Customer.DoesNotExist:
-            error = ValidationError("This customer has been deleted.", code="not_found")
-            self.add_error(None, error)
-            raise error from None
+        return self.save_customer(
+            actor=actor, source=DASHBOARD, expected_version=self.cleaned_data.get("version")
+        )
 
 
 class CustomerStatusForm(forms.Form):
@@ -361,7 +361,7 @@ class CustomerStatusForm(forms.Form):
 # --- API keys -------------------------------------------------------------------------------
 
 
-class ApiKeyForm(MerchantChoiceMixin, ServiceErrorsMixin, forms.ModelForm):
+class ApiKeyForm(MerchantChoiceMixin, ServiceModelForm):
     """Name a new key and choose its scopes; ``save(created_by=…)`` returns (key, secret)."""
 
     scopes = forms.MultipleChoiceField(
@@ -376,9 +376,9 @@ class ApiKeyForm(MerchantChoiceMixin, ServiceErrorsMixin, forms.ModelForm):
         fields = ["merchant", "name", "scopes"]
         help_texts = {"name": "Where the key is used, e.g. “Checkout back-end”."}
 
-    def __init__(self, *args, merchants=None, **kwargs):
+    def __init__(self, *args, merchant=None, merchants=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.offer_merchants(merchants)
+        self.offer_merchants(merchant, merchants)
 
     def save(self, commit=True, *, created_by=None):
         try:

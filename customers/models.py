@@ -20,6 +20,9 @@ from django.utils import timezone
 from . import normalizers
 from .ids import uuid7
 
+#: The rule every customer obeys, said the same way by the model, its constraint and each door.
+EMAIL_OR_PHONE_REQUIRED = "Give an email address or a phone number (or both)."
+
 
 class CodeField(models.CharField):
     """A short standard code (ISO 3166, ISO 4217) that forms offer as a list of names.
@@ -150,18 +153,24 @@ class ApiKey(models.Model):
             )
 
 
+class CustomerType(models.TextChoices):
+    INDIVIDUAL = "individual", "Individual"
+    BUSINESS = "business", "Business"
+
+
+class CustomerStatus(models.TextChoices):
+    PENDING_KYC = "pending_kyc", "Pending KYC"
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+    BLOCKED = "blocked", "Blocked"
+
+
 class Customer(models.Model):
     """A person or company that pays a merchant."""
 
-    class Type(models.TextChoices):
-        INDIVIDUAL = "individual", "Individual"
-        BUSINESS = "business", "Business"
-
-    class Status(models.TextChoices):
-        PENDING_KYC = "pending_kyc", "Pending KYC"
-        ACTIVE = "active", "Active"
-        INACTIVE = "inactive", "Inactive"
-        BLOCKED = "blocked", "Blocked"
+    # Module-level classes, so that Meta's check constraints can name their values too.
+    Type = CustomerType
+    Status = CustomerStatus
 
     class Source(models.TextChoices):
         API = "api", "API"
@@ -186,7 +195,7 @@ class Customer(models.Model):
     # Stored in E.164 (at most 16 characters); room is left for spaced input before it is
     # normalised, e.g. "+221 77 123 45 67".
     phone = models.CharField(max_length=32, blank=True)
-    whatsapp = models.CharField(max_length=32, blank=True)
+    whatsapp = models.CharField("WhatsApp", max_length=32, blank=True)
     country = CountryField(blank=True, help_text="ISO 3166-1 alpha-2.")
     address = models.JSONField(default=dict, blank=True, validators=[normalizers.validate_address])
     currency = CurrencyField(blank=True, help_text="ISO 4217 code.")
@@ -233,16 +242,15 @@ class Customer(models.Model):
                 violation_error_message="A customer with this reference already exists.",
             ),
             models.CheckConstraint(
-                condition=Q(type__in=["individual", "business"]), name="customer_type_valid"
+                condition=Q(type__in=CustomerType.values), name="customer_type_valid"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["pending_kyc", "active", "inactive", "blocked"]),
-                name="customer_status_valid",
+                condition=Q(status__in=CustomerStatus.values), name="customer_status_valid"
             ),
             models.CheckConstraint(
                 condition=~Q(email="") | ~Q(phone=""),
                 name="customer_email_or_phone",
-                violation_error_message="Give an email address or a phone number (or both).",
+                violation_error_message=EMAIL_OR_PHONE_REQUIRED,
             ),
         ]
         indexes = [
@@ -349,12 +357,7 @@ class Customer(models.Model):
     def clean(self):
         if not self.email and not self.phone:
             raise ValidationError(
-                {
-                    "email": ValidationError(
-                        "Give an email address or a phone number (or both).",
-                        code="email_or_phone_required",
-                    )
-                }
+                {"email": ValidationError(EMAIL_OR_PHONE_REQUIRED, code="email_or_phone_required")}
             )
 
 

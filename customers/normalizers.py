@@ -6,6 +6,8 @@ calls them from its validation, and every door (API, dashboard, admin, import) r
 through it. The list filters reuse the same functions, so a search matches what was stored.
 """
 
+import json
+import math
 import re
 from decimal import Decimal
 
@@ -15,6 +17,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 PHONE_EXAMPLE = "+221771234567"
+
+#: No text we store or look up may hold a NUL character: no database column should receive one.
+NULL_CHARACTER_MESSAGE = "Null characters are not allowed."
 
 METADATA_MAX_KEYS = 50
 METADATA_KEY_MAX_LENGTH = 40
@@ -134,18 +139,6 @@ def normalize_phone(value: str, country: str = "") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def phone_lookup_value(value: str) -> str | None:
-    """The E.164 form of a phone typed into a search filter, or ``None`` when it cannot be one.
-
-    Filters have no country to read a national number with, so such input finds nothing
-    rather than failing.
-    """
-    try:
-        return normalize_phone(value) or None
-    except ValidationError:
-        return None
-
-
 def _metadata_error(key: str, message: str, code: str, **params) -> ValidationError:
     # ``field`` lets the API name the nested field as ``metadata.<key>``.
     return ValidationError(
@@ -210,6 +203,50 @@ def validate_metadata(value) -> None:
             )
     if errors:
         raise ValidationError(errors)
+
+
+# --- metadata as people type it: a kind and a text ----------------------------------------------
+
+METADATA_KINDS = ("text", "number", "boolean")
+_NUMBER = re.compile(r"^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$")
+
+
+def metadata_kind(value) -> str:
+    """``boolean``, ``number`` or ``text``: how a stored metadata value is typed by people."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float | Decimal):
+        return "number"
+    return "text"
+
+
+def metadata_text(value) -> str:
+    """A stored metadata value as people type it: ``true``/``false``, a number, or the text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def metadata_from_text(key: str, kind: str, text: str):
+    """The value that ``text`` of ``kind`` stands for (the inverse of ``metadata_text``)."""
+    if kind == "number":
+        number = json.loads(text) if _NUMBER.match(text) else None
+        if number is None or not math.isfinite(number):
+            raise ValidationError(
+                "The value of '%(key)s' is not a number, e.g. 42 or 9.5.",
+                code="metadata_not_number",
+                params={"key": key},
+            )
+        return number
+    if kind == "boolean":
+        if text.lower() not in {"true", "false"}:
+            raise ValidationError(
+                "The value of '%(key)s' must be true or false.",
+                code="metadata_not_boolean",
+                params={"key": key},
+            )
+        return text.lower() == "true"
+    return text
 
 
 def validate_address(value) -> None:

@@ -1,6 +1,8 @@
-"""Reads scoped to what a staff user may see: a superuser sees every merchant, anyone else only
-the merchants they are a member of. The dashboard, the admin and the browsable API all start
-here, so tenancy is decided in one place."""
+"""Reads scoped to what a caller may see, so tenancy is decided in one place.
+
+A superuser sees every merchant; any other staff user only the merchants they are a member of;
+an API key only its own merchant. The dashboard, the admin and the API all start here.
+"""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
@@ -29,8 +31,27 @@ def scoped_to_user(queryset: QuerySet, user: AbstractBaseUser) -> QuerySet:
     return queryset.filter(merchant_id__in=merchant_ids_for_user(user))
 
 
+def only_merchant_of(user: AbstractBaseUser) -> Merchant | None:
+    """The merchant a user's new records belong to without asking: their only one. ``None``
+    when they work for several (they choose) or for none."""
+    merchants = list(merchants_for_user(user)[:2])
+    return merchants[0] if len(merchants) == 1 else None
+
+
+def works_for_several_merchants(user: AbstractBaseUser) -> bool:
+    """Whether lists should say which merchant each row belongs to."""
+    return merchants_for_user(user)[:2].count() > 1
+
+
 def customers_for_user(user: AbstractBaseUser) -> QuerySet[Customer]:
     return scoped_to_user(Customer.objects.all(), user)
+
+
+def customers_for_caller(user: AbstractBaseUser, api_key: ApiKey | None) -> QuerySet[Customer]:
+    """The customers an API request may touch: its key's merchant's, else the staff user's."""
+    if api_key is not None:
+        return Customer.objects.filter(merchant_id=api_key.merchant_id)
+    return customers_for_user(user)
 
 
 def api_keys_for_user(user: AbstractBaseUser) -> QuerySet[ApiKey]:

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .exceptions import CustomerNotFound, StaleVersion
 from .models import ApiKey, Customer, CustomerEvent, Merchant
 
 #: Fields a client may write, in display order.
@@ -48,10 +49,6 @@ API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
 Actor = AbstractBaseUser | ApiKey | str
 
 
-class PreconditionFailed(Exception):
-    """The customer changed since the version the caller based its write on."""
-
-
 def actor_label(actor: Actor) -> str:
     """``user:<username>`` or ``api_key:<prefix>``; a string is taken as already a label."""
     if isinstance(actor, str):
@@ -62,15 +59,22 @@ def actor_label(actor: Actor) -> str:
 
 
 def _duplicate_error(error: IntegrityError) -> ValidationError | None:
-    """The validation error for a unique constraint the database enforced, if it was one."""
+    """The validation error for a unique constraint the database enforced, if it was one: the
+    same field, message and code as the model's own check of that constraint."""
     cause = error.__cause__
-    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)  # PostgreSQL
+    constraint_name = getattr(getattr(cause, "diag", None), "constraint_name", None)  # PostgreSQL
     text = str(error)
-    for name, field in Customer.UNIQUE_FIELDS.items():
+    for constraint in Customer._meta.constraints:
+        field = Customer.UNIQUE_FIELDS.get(constraint.name)
         # SQLite names an expression index, or the columns of a plain one.
-        if constraint == name or name in text or f"customers_customer.{field}" in text:
-            message = f"A customer with this {field} already exists."
-            return ValidationError({field: ValidationError(message, code="duplicate")})
+        if field and (
+            constraint_name == constraint.name
+            or constraint.name in text
+            or f"customers_customer.{field}" in text
+        ):
+            message = constraint.get_violation_error_message()
+            code = constraint.violation_error_code
+            return ValidationError({field: ValidationError(message, code=code)})
     return None
 
 
@@ -117,7 +121,8 @@ def customer_update(
     """Change the given fields of ``customer`` and record what changed.
 
     With ``expected_version``, the write happens only if the stored customer still has that
-    version (one conditional UPDATE); otherwise ``PreconditionFailed`` and nothing changes.
+    version (one conditional UPDATE); otherwise ``StaleVersion`` and nothing changes. A customer
+    deleted meanwhile is ``CustomerNotFound``.
     """
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
@@ -162,8 +167,8 @@ def customer_update(
 def _raise_missed(customer: Customer, expected_version: int | None):
     """A conditional write touched no row: the customer changed, or it is gone."""
     if expected_version is not None and Customer.objects.filter(pk=customer.pk).exists():
-        raise PreconditionFailed
-    raise Customer.DoesNotExist("No customer matches the given query.")
+        raise StaleVersion
+    raise CustomerNotFound
 
 
 def customer_set_status(*, customer: Customer, status: str, actor: Actor, source: str) -> Customer:

@@ -9,31 +9,48 @@ did not exist; an action the user may not take is a 403 even when its button is 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView, View
 from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
 
-from .csvio import iter_csv
+from .csvio import csv_response
+from .exceptions import CustomerNotFound
 from .filtersets import CustomerFilterSet
 from .forms import DASHBOARD, ApiKeyForm, CustomerForm, CustomerStatusForm
 from .models import ApiKey, Customer
-from .selectors import api_keys_for_user, customer_history, customers_for_user, merchants_for_user
+from .selectors import (
+    api_keys_for_user,
+    customer_history,
+    customers_for_user,
+    merchants_for_user,
+    only_merchant_of,
+    works_for_several_merchants,
+)
 from .services import api_key_revoke, customer_delete, customer_set_status
 
 
 class NewForMerchantMixin:
-    """A new record's form is offered the user's merchants (it asks only if there are several)."""
+    """A new record goes to the user's only merchant; a user of several chooses among them."""
 
     def get_form_kwargs(self):
-        merchants = list(merchants_for_user(self.request.user))
-        if not merchants:
+        user = self.request.user
+        merchant, merchants = only_merchant_of(user), merchants_for_user(user)
+        if merchant is None and not merchants.exists():
             raise PermissionDenied("You are not a member of any merchant yet.")
-        return {**super().get_form_kwargs(), "merchants": merchants}
+        return {**super().get_form_kwargs(), "merchant": merchant, "merchants": merchants}
+
+
+class MerchantColumnMixin:
+    """Lists name each row's merchant only for users who work for several."""
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            **kwargs, show_merchant=works_for_several_merchants(self.request.user)
+        )
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -48,9 +65,12 @@ class CustomerAccessMixin(PermissionRequiredMixin):
         return customers_for_user(self.request.user).select_related("merchant")
 
 
-class CustomerListView(CustomerAccessMixin, FilterView):
-    """Filters, ordering and page size all live in the query string, so a link can be shared;
-    ``limit`` and ``page`` mean what they mean in the API."""
+class CustomerListView(CustomerAccessMixin, MerchantColumnMixin, FilterView):
+    """Filters, ordering and page size all live in the query string, so a link can be shared.
+
+    The filters and the ordering are the API's (one FilterSet). Paging is the page's own: 20, 50
+    or 100 rows, and a page past the end shows the last page rather than an empty one.
+    """
 
     permission_required = "customers.view_customer"
     filterset_class = CustomerFilterSet
@@ -85,7 +105,6 @@ class CustomerListView(CustomerAccessMixin, FilterView):
             **kwargs,
             page_sizes=self.page_sizes,
             active_filters=sum(1 for key in self.request.GET if key in behind_more_filters),
-            show_merchant=merchants_for_user(self.request.user).count() > 1,
         )
 
 
@@ -93,7 +112,6 @@ class CustomerExportView(CustomerAccessMixin, View):
     """The filtered customers as CSV, streamed in chunks: a large export never sits in memory."""
 
     permission_required = "customers.view_customer"
-    chunk_size = 2000
 
     def get(self, request):
         filterset = CustomerFilterSet(
@@ -101,11 +119,7 @@ class CustomerExportView(CustomerAccessMixin, View):
         )
         if not filterset.is_valid():
             return redirect(f"{reverse('customers:list')}?{request.GET.urlencode()}")
-        rows = filterset.qs.iterator(chunk_size=self.chunk_size)
-        response = StreamingHttpResponse(iter_csv(rows), content_type="text/csv; charset=utf-8")
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
-        return response
+        return csv_response(filterset.qs)
 
 
 class CustomerDetailView(CustomerAccessMixin, DetailView):
@@ -161,7 +175,7 @@ class CustomerDeleteView(CustomerAccessMixin, DeleteView):
     def form_valid(self, form):
         try:
             customer_delete(customer=self.object, actor=self.request.user, source=DASHBOARD)
-        except Customer.DoesNotExist:
+        except CustomerNotFound:
             raise Http404("No customer matches the given query.") from None
         messages.success(self.request, f"Customer “{self.object.name}” deleted.")
         return HttpResponseRedirect(self.get_success_url())
@@ -206,18 +220,13 @@ class ApiKeyAccessMixin(PermissionRequiredMixin):
         return api_keys_for_user(self.request.user).select_related("merchant", "created_by")
 
 
-class ApiKeyListView(ApiKeyAccessMixin, ListView):
+class ApiKeyListView(ApiKeyAccessMixin, MerchantColumnMixin, ListView):
     permission_required = "customers.view_apikey"
     template_name = "customers/apikey_list.html"
     context_object_name = "api_keys"
 
     def get_queryset(self):
         return super().get_queryset().order_by("revoked_at", "-created_at")
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            **kwargs, show_merchant=merchants_for_user(self.request.user).count() > 1
-        )
 
 
 class ApiKeyCreateView(ApiKeyAccessMixin, NewForMerchantMixin, CreateView):

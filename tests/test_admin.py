@@ -1,5 +1,8 @@
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.admin import CappedCountPaginator
@@ -208,6 +211,61 @@ def test_change_goes_through_the_rules_and_records_history(root_client, customer
         "phone": ["+221771234567", "+221770000001"],
         "metadata": [{}, {"tier": "gold"}],
     }
+
+
+def amadou_form(**overrides) -> dict:
+    return {
+        "type": "individual", "name": "Amadou Ba", "email": "amadou@example.com",
+        "phone": "+221771234567", "country": "SN", "reference": "CUS-1", "status": "active",
+        "address": "{}", "metadata": "{}", **overrides,
+    }  # fmt: skip
+
+
+def test_a_save_checks_each_unique_constraint_once(root_client, customers):
+    with CaptureQueriesContext(connection) as queries:
+        response = root_client.post(change_url(customers["amadou"]), amadou_form(name="Ba"))
+    assert response.status_code == 302
+    unique_checks = [q for q in queries if 'FROM "customers_customer" U0' in q["sql"]]
+    assert len(unique_checks) == 2  # email and reference, by the service only
+
+
+@pytest.fixture
+def deleted_meanwhile(monkeypatch):
+    """Another request deletes the customer between this request's read and its write."""
+    from customers import admin, forms
+
+    def deleting_first(service):
+        def run(*, customer, **kwargs):
+            Customer.objects.filter(pk=customer.pk).delete()
+            return service(customer=customer, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(forms, "customer_update", deleting_first(forms.customer_update))
+    monkeypatch.setattr(admin, "customer_delete", deleting_first(admin.customer_delete))
+
+
+def test_saving_a_customer_deleted_meanwhile_says_so(root_client, customers, deleted_meanwhile):
+    amadou = customers["amadou"]
+    response = root_client.post(change_url(amadou), amadou_form(name="Late"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        "This customer has been deleted."
+    ]
+    assert not LogEntry.objects.exists()
+
+
+def test_deleting_a_customer_deleted_meanwhile_says_it_was_gone(
+    root_client, customers, deleted_meanwhile
+):
+    amadou = customers["amadou"]
+    delete_url = reverse("admin:customers_customer_delete", args=[amadou.pk])
+    response = root_client.post(delete_url, {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert "“Amadou Ba” had already been deleted." in [
+        str(message) for message in response.context["messages"]
+    ]
+    assert not CustomerEvent.objects.filter(customer_id=amadou.pk, action="deleted").exists()
 
 
 def test_block_and_activate_actions_change_status_with_history(root_client, customers):

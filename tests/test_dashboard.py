@@ -757,6 +757,68 @@ def test_edit_based_on_a_stale_version_is_refused(client, editor, customer):
     assert customer.name == "X"
 
 
+def unique_checks(queries) -> list[str]:
+    """The queries that look for another customer with the same email or reference."""
+    return [q["sql"] for q in queries if 'FROM "customers_customer" U0' in q["sql"]]
+
+
+def test_a_save_checks_each_unique_constraint_once(client, editor, customer):
+    logged_in(client, editor)
+    with CaptureQueriesContext(connection) as creating:
+        created = client.post(reverse("customers:create"), customer_form_data(reference="r-1"))
+    with CaptureQueriesContext(connection) as editing:
+        edited = client.post(
+            reverse("customers:update", args=[customer.pk]),
+            customer_form_data(name="Ada Diallo", email="ada@example.com", version="1"),
+        )
+    assert (created.status_code, edited.status_code) == (302, 302)
+    assert len(unique_checks(creating)) == 2  # email and reference, by the service only
+    assert len(unique_checks(editing)) == 2
+
+
+def test_a_form_refused_by_its_own_inputs_still_shows_the_model_errors(client, editor):
+    data = customer_form_data(email="", phone="12", **{"metadata-0-type": "number"})
+    data.update({"metadata-0-key": "age", "metadata-0-value": "forty"})
+    response = logged_in(client, editor).post(reverse("customers:create"), data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["metadata"] == ["The value of 'age' is not a number, e.g. 42 or 9.5."]
+    assert errors["phone"] == ["Enter a valid phone number, e.g. +221771234567."]
+    assert not Customer.objects.exists()
+
+
+@pytest.fixture
+def deleted_meanwhile(monkeypatch):
+    """Another request deletes the customer between this request's read and its write."""
+    from customers import forms, views
+
+    def deleting_first(service):
+        def run(*, customer, **kwargs):
+            Customer.objects.filter(pk=customer.pk).delete()
+            return service(customer=customer, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(forms, "customer_update", deleting_first(forms.customer_update))
+    monkeypatch.setattr(views, "customer_delete", deleting_first(views.customer_delete))
+
+
+def test_saving_a_customer_deleted_meanwhile_says_so(client, editor, customer, deleted_meanwhile):
+    response = logged_in(client, editor).post(
+        reverse("customers:update", args=[customer.pk]),
+        customer_form_data(name="Ada Diallo", email="ada@example.com", version="1"),
+    )
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == ["This customer has been deleted."]
+    assert not Customer.objects.filter(pk=customer.pk).exists()
+
+
+def test_deleting_a_customer_deleted_meanwhile_is_404(client, manager, customer, deleted_meanwhile):
+    response = logged_in(client, manager).post(reverse("customers:delete", args=[customer.pk]))
+    assert response.status_code == 404
+    assert not CustomerEvent.objects.filter(customer_id=customer.pk, action="deleted").exists()
+
+
 # --- status and delete -----------------------------------------------------------------------
 
 

@@ -3,9 +3,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from customers.exceptions import CustomerNotFound, StaleVersion
 from customers.models import Customer, CustomerEvent
 from customers.services import (
-    PreconditionFailed,
     api_key_authenticate,
     api_key_create,
     api_key_revoke,
@@ -91,7 +91,7 @@ def test_update_cannot_leave_neither_email_nor_phone(merchant):
 def test_update_with_stale_version_fails_and_changes_nothing(merchant):
     customer = make_customer(merchant, name="Before")
     update(Customer.objects.get(pk=customer.pk), name="Concurrent")
-    with pytest.raises(PreconditionFailed):
+    with pytest.raises(StaleVersion):
         update(customer, expected_version=1, name="Stale")
     assert Customer.objects.get(pk=customer.pk).name == "Concurrent"
 
@@ -124,14 +124,26 @@ def test_delete_removes_the_customer_and_keeps_its_history(merchant):
 def test_second_delete_finds_nothing(merchant):
     customer = make_customer(merchant)
     customer_delete(customer=customer, actor="x", source="api")
-    with pytest.raises(Customer.DoesNotExist):
+    with pytest.raises(CustomerNotFound):
         customer_delete(customer=customer, actor="x", source="api")
+
+
+def test_updating_a_customer_deleted_meanwhile_is_customer_not_found(merchant):
+    customer = make_customer(merchant, name="Before")
+    customer_delete(customer=Customer.objects.get(pk=customer.pk), actor="x", source="api")
+    with pytest.raises(CustomerNotFound):
+        update(customer, name="After")
+    with pytest.raises(CustomerNotFound):
+        update(customer, expected_version=1, name="After")
+    assert list(
+        CustomerEvent.objects.filter(customer_id=customer.pk).values_list("action", flat=True)
+    ) == ["created", "deleted"]
 
 
 def test_delete_with_stale_version_fails_and_keeps_the_customer(merchant):
     customer = make_customer(merchant)
     update(Customer.objects.get(pk=customer.pk), name="Changed")
-    with pytest.raises(PreconditionFailed):
+    with pytest.raises(StaleVersion):
         customer_delete(customer=customer, actor="x", source="api", expected_version=1)
     assert Customer.objects.filter(pk=customer.pk).exists()
 

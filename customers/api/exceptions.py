@@ -7,51 +7,67 @@
 """
 
 import logging
-import math
 
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from customers.services import PreconditionFailed as StaleVersion
+from customers.exceptions import CustomerNotFound, StaleVersion
 
 logger = logging.getLogger(__name__)
 
-#: DRF's own codes, renamed to SPEC's.
-CODES = {
-    "parse_error": "invalid_json",
-    "invalid": "validation_error",
-    "not_found": "not_found",
-    "method_not_allowed": "method_not_allowed",
-    "unsupported_media_type": "unsupported_media_type",
-    "not_authenticated": "not_authenticated",
-    "authentication_failed": "authentication_failed",
-    "permission_denied": "permission_denied",
-    "throttled": "throttled",
+#: Every error code of SPEC, with the status it is sent with and when. A response carries no
+#: other code; the OpenAPI document lists these, and describes each status by them.
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    "validation_error": (400, "a field or parameter is invalid; `fields` names it"),
+    "invalid_json": (400, "the body is not valid JSON"),
+    "not_authenticated": (401, "no credentials were sent"),
+    "authentication_failed": (401, "the API key is invalid or revoked"),
+    "permission_denied": (403, "the staff account lacks the permission"),
+    "insufficient_scope": (403, "the API key lacks the scope"),
+    "not_found": (404, "no such customer for this merchant"),
+    "method_not_allowed": (405, "the Allow header lists the methods of the path"),
+    "duplicate": (409, "the email or reference is taken; `fields` names it"),
+    "idempotency_key_in_use": (409, "a request with this Idempotency-Key is still running"),
+    "precondition_failed": (412, "If-Match does not match the customer's ETag"),
+    "payload_too_large": (413, "the body is too large"),
+    "unsupported_media_type": (415, "the body is not sent as application/json"),
+    "idempotency_key_reused": (422, "the Idempotency-Key was used with another body"),
+    "throttled": (429, "too many requests; retry after Retry-After seconds"),
+    "server_error": (500, "never expected; the error is logged"),
+    "service_unavailable": (503, "retry after Retry-After seconds"),
 }
 
+#: DRF's own codes that SPEC names otherwise; DRF's other codes are SPEC's already.
+DRF_CODES = {"parse_error": "invalid_json", "invalid": "validation_error"}
 
-class Duplicate(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
+
+class SpecError(exceptions.APIException):
+    """An error of SPEC's own: its status is the one ``ERROR_CODES`` gives its code."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.status_code = ERROR_CODES[cls.default_code][0]
+
+
+class Duplicate(SpecError):
     default_code = "duplicate"
     default_detail = "A customer with these details already exists."
 
 
-class IdempotencyKeyInUse(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
+class IdempotencyKeyInUse(SpecError):
     default_code = "idempotency_key_in_use"
     default_detail = (
         "A request with this Idempotency-Key is still being processed; retry once it is done."
     )
 
 
-class IdempotencyKeyReused(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+class IdempotencyKeyReused(SpecError):
     default_code = "idempotency_key_reused"
     default_detail = (
         "This Idempotency-Key was already used with a different request body; "
@@ -59,8 +75,7 @@ class IdempotencyKeyReused(exceptions.APIException):
     )
 
 
-class PreconditionFailed(exceptions.APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
+class PreconditionFailed(SpecError):
     default_code = "precondition_failed"
     default_detail = (
         "The customer has changed since the ETag given in If-Match; "
@@ -68,19 +83,19 @@ class PreconditionFailed(exceptions.APIException):
     )
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+class PayloadTooLarge(SpecError):
     default_code = "payload_too_large"
     default_detail = "The request body is too large."
 
 
-class ServiceUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+class ServiceUnavailable(SpecError):
     default_code = "service_unavailable"
     default_detail = "The service is temporarily unavailable; retry in a moment."
+    #: Seconds a client is told to wait (``Retry-After``).
+    wait = 5
 
 
-class ServerError(exceptions.APIException):
+class ServerError(SpecError):
     default_code = "server_error"
     default_detail = "Something went wrong on our side; the error has been logged."
 
@@ -163,7 +178,7 @@ def error_body(exc: exceptions.APIException) -> dict:
         messages = exc.detail if isinstance(exc.detail, list) else [exc.detail]
         return {"code": "validation_error", "message": " ".join(str(m) for m in messages)}
     code = exc.detail.code if hasattr(exc.detail, "code") else exc.default_code
-    return {"code": CODES.get(code, code), "message": _message(exc)}
+    return {"code": DRF_CODES.get(code, code), "message": _message(exc)}
 
 
 def _message(exc: exceptions.APIException) -> str:
@@ -178,10 +193,12 @@ def _message(exc: exceptions.APIException) -> str:
     return str(exc.detail)
 
 
-def _as_api_exception(exc: Exception, context: dict) -> exceptions.APIException:
+def as_api_exception(exc: Exception, context: dict) -> exceptions.APIException:
+    """The API error for ``exc``: a service's refusal by its meaning; anything unexpected is a
+    logged ``server_error`` (or ``service_unavailable`` when the database does not answer)."""
     if isinstance(exc, exceptions.APIException):
         return exc
-    if isinstance(exc, Http404 | ObjectDoesNotExist):
+    if isinstance(exc, Http404 | CustomerNotFound):
         return exceptions.NotFound("No customer matches the given id.")
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
@@ -193,9 +210,7 @@ def _as_api_exception(exc: Exception, context: dict) -> exceptions.APIException:
     request_id = getattr(getattr(request, "_request", None), "id", "")
     if isinstance(exc, OperationalError | InterfaceError):
         logger.exception("Database unavailable (request %s)", request_id)
-        unavailable = ServiceUnavailable()
-        unavailable.wait = 5
-        return unavailable
+        return ServiceUnavailable()
     if isinstance(exc, DatabaseError):
         logger.exception("Database error (request %s)", request_id)
     else:
@@ -204,15 +219,12 @@ def _as_api_exception(exc: Exception, context: dict) -> exceptions.APIException:
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response:
-    """Every error of the API as SPEC's envelope, with the headers its status calls for."""
-    # Imported here: rest_framework.views reads the settings that name this module's classes.
-    from rest_framework.views import set_rollback
+    """Every error of the API as SPEC's envelope. DRF's own handler does the rest: the status,
+    ``WWW-Authenticate`` and ``Retry-After``, and rolling the request's transaction back."""
+    # Imported here: rest_framework.views reads the settings that name this function.
+    from rest_framework.views import exception_handler
 
-    exc = _as_api_exception(exc, context)
-    headers = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
-    set_rollback()
-    return Response({"error": error_body(exc)}, status=exc.status_code, headers=headers)
+    exc = as_api_exception(exc, context)
+    response = exception_handler(exc, context)
+    response.data = {"error": error_body(exc)}
+    return response

@@ -6,27 +6,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from .serializers import CustomerSerializer, DeletedSerializer
+from customers.models import IdempotencyKey
 
-ERROR_CODES = [
-    "validation_error",
-    "invalid_json",
-    "not_authenticated",
-    "authentication_failed",
-    "permission_denied",
-    "insufficient_scope",
-    "not_found",
-    "method_not_allowed",
-    "duplicate",
-    "idempotency_key_in_use",
-    "precondition_failed",
-    "payload_too_large",
-    "unsupported_media_type",
-    "idempotency_key_reused",
-    "throttled",
-    "service_unavailable",
-    "server_error",
-]
+from .exceptions import ERROR_CODES
+from .serializers import CustomerSerializer, DeletedSerializer
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -57,7 +40,7 @@ ErrorEnvelope = inline_serializer(
         "error": inline_serializer(
             "Error",
             {
-                "code": serializers.ChoiceField(choices=ERROR_CODES),
+                "code": serializers.ChoiceField(choices=list(ERROR_CODES)),
                 "message": serializers.CharField(help_text="A sentence for people."),
                 "fields": serializers.DictField(
                     child=serializers.ListField(child=serializers.CharField()),
@@ -70,37 +53,39 @@ ErrorEnvelope = inline_serializer(
     },
 )
 
-ERRORS = {
-    400: "validation_error (fields named in `fields`) or invalid_json.",
-    401: "not_authenticated (no credentials) or authentication_failed (bad or revoked key).",
-    403: "insufficient_scope (API key) or permission_denied (staff session).",
-    404: "not_found: no such customer for this merchant.",
-    405: "method_not_allowed; the Allow header lists the methods.",
-    409: "duplicate (field named in `fields`) or idempotency_key_in_use.",
-    412: "precondition_failed: If-Match does not match the customer's ETag.",
-    413: "payload_too_large.",
-    415: "unsupported_media_type: send Content-Type: application/json.",
-    422: "idempotency_key_reused: the key was used with another body.",
-    429: "throttled; retry after Retry-After seconds.",
-    503: "service_unavailable; retry after Retry-After seconds.",
-}
+
+def describe_status(status: int) -> str:
+    """The error codes sent with ``status``, each with when: ``"not_found (no such …)."``"""
+    return (
+        "; ".join(
+            f"{code} ({when})"
+            for code, (code_status, when) in ERROR_CODES.items()
+            if code_status == status
+        )
+        + "."
+    )
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """The error envelope under each status, for an operation that can return it."""
     common = (400, 401, 403, 405, 429, 503)
     return {
-        code: OpenApiResponse(ErrorEnvelope, description=ERRORS[code])
+        code: OpenApiResponse(ErrorEnvelope, description=describe_status(code))
         for code in sorted({*common, *statuses})
     }
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": IdempotencyKey.MAX_LENGTH,
+        "pattern": "^[\\x20-\\x7e]+$",
+    },
     OpenApiParameter.HEADER,
-    description="At most 255 characters. The same key and body within 24 hours replays the "
-    "first response (header Idempotent-Replayed: true) and creates nothing.",
+    description=f"At most {IdempotencyKey.MAX_LENGTH} characters. The same key and body within "
+    "24 hours replays the first response (header Idempotent-Replayed: true) and creates nothing.",
 )
 IF_MATCH = OpenApiParameter(
     "If-Match",

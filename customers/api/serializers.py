@@ -160,7 +160,7 @@ class ServiceSerializer(serializers.Serializer):
     default_error_messages = {
         "unknown_field": "Unknown field.",
         "read_only_field": "This field is read-only.",
-        "null_character": "Null characters are not allowed.",
+        "null_character": normalizers.NULL_CHARACTER_MESSAGE,
     }
 
     def to_internal_value(self, data):

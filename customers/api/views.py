@@ -18,7 +18,8 @@ from rest_framework.views import APIView
 
 from customers.filtersets import CustomerFilterSet
 from customers.models import ApiKey, Customer
-from customers.selectors import customers_for_user, merchants_for_user
+from customers.normalizers import NULL_CHARACTER_MESSAGE
+from customers.selectors import customers_for_caller, only_merchant_of
 from customers.services import customer_delete
 
 from .pagination import CustomerPagination
@@ -84,26 +85,26 @@ class CustomerViewSet(ResourceViewSet):
     pagination_class = CustomerPagination
     permission_classes = [permissions.IsAuthenticated, ApiKeyHasScope, SessionHasModelPermission]
 
+    def get_api_key(self) -> ApiKey | None:
+        return self.request.auth if isinstance(self.request.auth, ApiKey) else None
+
     def get_queryset(self):
         # Tenancy, for every action, filter and search: another merchant's customer is
         # invisible, so it is a 404 exactly like a missing one.
-        if isinstance(self.request.auth, ApiKey):
-            return Customer.objects.filter(merchant_id=self.request.auth.merchant_id)
-        return customers_for_user(self.request.user)
+        return customers_for_caller(self.request.user, self.get_api_key())
 
     def get_actor(self):
-        return self.request.auth if isinstance(self.request.auth, ApiKey) else self.request.user
+        return self.get_api_key() or self.request.user
 
     def get_merchant(self):
-        if isinstance(self.request.auth, ApiKey):
-            return self.request.auth.merchant
-        merchants = list(merchants_for_user(self.request.user)[:2])
-        if len(merchants) != 1:
+        api_key = self.get_api_key()
+        merchant = api_key.merchant if api_key else only_merchant_of(self.request.user)
+        if merchant is None:
             raise exceptions.ValidationError(
                 "Your account works for several merchants (or none); create customers with "
                 "the merchant's API key or from the dashboard."
             )
-        return merchants[0]
+        return merchant
 
     def perform_create(self, serializer):
         serializer.save(
@@ -152,7 +153,7 @@ class NotFoundView(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if "\x00" in request.path:
-            raise exceptions.ValidationError({"path": ["Null characters are not allowed."]})
+            raise exceptions.ValidationError({"path": [NULL_CHARACTER_MESSAGE]})
         raise exceptions.NotFound("There is no such API endpoint; see /api/v1/schema.")
 
 

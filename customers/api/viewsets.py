@@ -15,7 +15,9 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from customers.services import PreconditionFailed as StaleVersion
+from customers.exceptions import StaleVersion
+from customers.models import IdempotencyKey
+from customers.normalizers import NULL_CHARACTER_MESSAGE
 
 from .exceptions import PreconditionFailed
 from .idempotency import (
@@ -27,7 +29,6 @@ from .idempotency import (
 
 #: An entity tag (RFC 9110): "opaque" or W/"opaque".
 ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
-NULL_CHARACTER = "Null characters are not allowed."
 
 
 class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -48,7 +49,6 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     #: Writes without If-Match retry this often when a concurrent write wins the race.
     update_attempts = 3
     idempotency_header = "Idempotency-Key"
-    idempotency_key_max_length = 255
 
     # --- request checks -----------------------------------------------------------------
 
@@ -58,12 +58,14 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         self.check_query_parameters(request)
 
     def check_null_characters(self, request):
-        errors = {name: [NULL_CHARACTER] for name, value in self.kwargs.items() if "\x00" in value}
+        errors = {
+            name: [NULL_CHARACTER_MESSAGE] for name, value in self.kwargs.items() if "\x00" in value
+        }
         if "\x00" in request.path and not errors:
-            errors["path"] = [NULL_CHARACTER]
+            errors["path"] = [NULL_CHARACTER_MESSAGE]
         for name, values in request.query_params.lists():
             if "\x00" in name or any("\x00" in value for value in values):
-                errors[name] = [NULL_CHARACTER]
+                errors[name] = [NULL_CHARACTER_MESSAGE]
         if errors:
             raise exceptions.ValidationError(errors)
 
@@ -204,13 +206,13 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         key = request.headers.get(self.idempotency_header)
         if key is None:
             return None
-        if not 1 <= len(key) <= self.idempotency_key_max_length or not (
+        if not 1 <= len(key) <= IdempotencyKey.MAX_LENGTH or not (
             key.isascii() and key.isprintable()
         ):
             raise exceptions.ValidationError(
                 {
                     self.idempotency_header: [
-                        f"Send 1 to {self.idempotency_key_max_length} printable ASCII "
+                        f"Send 1 to {IdempotencyKey.MAX_LENGTH} printable ASCII "
                         "characters, e.g. a UUID."
                     ]
                 }

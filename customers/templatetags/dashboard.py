@@ -1,17 +1,16 @@
 """Presentation helpers for the dashboard templates: sortable headers, readable values and the
 lines of a customer's history."""
 
-import json
-from decimal import Decimal
-
 import phonenumbers
 import pycountry
 from django import template
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 
 from customers.filtersets import CustomerFilterSet
 from customers.models import Customer, CustomerEvent
-from customers.normalizers import ADDRESS_KEYS
+from customers.normalizers import ADDRESS_KEYS, metadata_kind, metadata_text
 
 register = template.Library()
 
@@ -76,22 +75,8 @@ def address_lines(address) -> list[str]:
     return [line for line in lines if line]
 
 
-@register.filter
-def metadata_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | Decimal):
-        return json.dumps(value)
-    return str(value)
-
-
-@register.filter
-def metadata_type(value) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float | Decimal):
-        return "number"
-    return "text"
+register.filter("metadata_value", metadata_text)
+register.filter("metadata_type", metadata_kind)
 
 
 @register.filter
@@ -106,11 +91,9 @@ def actor_display(actor: str) -> dict:
 
 def _field_label(field: str) -> str:
     try:
-        label = str(Customer._meta.get_field(field).verbose_name)
-    except Exception:
-        label = field.replace("_", " ")
-    special = {"whatsapp": "WhatsApp"}
-    return special.get(field, label[:1].upper() + label[1:])
+        return capfirst(Customer._meta.get_field(field).verbose_name)
+    except FieldDoesNotExist:  # a field of an older version of the customer
+        return capfirst(field.replace("_", " "))
 
 
 def _readable(field: str, value) -> str:
@@ -119,7 +102,7 @@ def _readable(field: str, value) -> str:
     if field == "address" and isinstance(value, dict):
         return ", ".join(str(value[key]) for key in ADDRESS_KEYS if value.get(key))
     if field == "metadata" and isinstance(value, dict):
-        return ", ".join(f"{key}={metadata_value(item)}" for key, item in value.items())
+        return ", ".join(f"{key}={metadata_text(item)}" for key, item in value.items())
     if field in ("phone", "whatsapp"):
         return phone_display(value)
     if field == "status":
