@@ -6,11 +6,13 @@ same history as every other door. Staff who are not superusers see only their me
 
 import contextlib
 import hashlib
+from typing import cast
 
 from django.contrib import admin, messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 from . import selectors
@@ -35,7 +37,8 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         # No ORDER BY: the rows are only counted, and a LIMIT without a sort stops early.
-        counted = self.object_list.order_by()[: self.cap + 1].count()
+        rows = cast(QuerySet, self.object_list)
+        counted = rows.order_by()[: self.cap + 1].count()
         self.capped = counted > self.cap
         return min(counted, self.cap)
 

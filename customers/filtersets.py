@@ -174,7 +174,7 @@ class CustomerFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Customer
-        fields = []
+        fields: list[str] = []
 
     def filter_email(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # Exactly the expression of the unique index (merchant, lower(email)) WHERE email <> ''.

@@ -4,6 +4,7 @@ whose refusals land next to the fields: a customer saved here is checked and rec
 as one sent to the API."""
 
 import copy
+from typing import cast
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -41,7 +42,7 @@ class AddressWidget(forms.MultiWidget):
     """Five text inputs named ``address_line1`` … ``address_postal_code``."""
 
     def __init__(self, attrs=None):
-        widgets = {
+        widgets: dict[str, forms.Widget | type[forms.Widget]] = {
             key: forms.TextInput(attrs={"autocomplete": ADDRESS_AUTOCOMPLETE[key]})
             for key in ADDRESS_KEYS
         }
@@ -184,16 +185,18 @@ class ServiceModelForm(forms.ModelForm):
         if self.stored is not None:
             self.instance = copy.copy(self.stored)
 
+    # ``_post_clean`` and ``_update_errors`` are ModelForm's own hooks (django-stubs omit them).
+
     def _post_clean(self):
         if self.errors:
-            super()._post_clean()
+            super()._post_clean()  # type: ignore[misc]
             return
         try:
             self.instance = construct_instance(
                 self, self.instance, self._meta.fields, self._meta.exclude
             )
         except ValidationError as error:
-            self._update_errors(error)
+            self._update_errors(error)  # type: ignore[attr-defined]
 
     def add_service_errors(self, error: ValidationError) -> None:
         """Each error by its field, or above the form when the form does not show the field."""
@@ -227,18 +230,18 @@ class CustomerServiceForm(ServiceModelForm):
             self.add_service_errors(error)
             raise
         except StaleVersion:
-            error = ValidationError(
+            refusal = ValidationError(
                 "Someone else changed this customer while you were editing it. Open it again "
                 "to see their changes, then make yours.",
                 code="precondition_failed",
             )
         except CustomerNotFound:
-            error = ValidationError("This customer has been deleted.", code="not_found")
-        self.add_error(None, error)
-        raise error
+            refusal = ValidationError("This customer has been deleted.", code="not_found")
+        self.add_error(None, refusal)
+        raise refusal
 
 
-class MerchantChoiceMixin:
+class MerchantChoiceMixin(ServiceModelForm):
     """The merchant of a new record: asked only of users who work for several."""
 
     def offer_merchants(self, merchant: Merchant | None, merchants: QuerySet[Merchant]) -> None:
@@ -248,8 +251,9 @@ class MerchantChoiceMixin:
             self.instance.merchant = merchant
             del self.fields["merchant"]
         else:
-            self.fields["merchant"].queryset = merchants
-            self.fields["merchant"].empty_label = "Choose a merchant"
+            field = cast(forms.ModelChoiceField, self.fields["merchant"])
+            field.queryset = merchants
+            field.empty_label = "Choose a merchant"
 
 
 # --- customers ------------------------------------------------------------------------------

@@ -10,12 +10,13 @@ from datetime import timedelta
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import models, router
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from . import normalizers
 from .ids import uuid7
@@ -32,17 +33,19 @@ class CodeField(models.CharField):
     """
 
     code_length: int
-    choices_function = None
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", self.code_length)
         super().__init__(*args, **kwargs)
 
-    def formfield(self, **kwargs):
+    def code_choices(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def formfield(self, form_class=None, choices_form_class=None, **kwargs) -> forms.Field:
         return forms.ChoiceField(
-            choices=[("", "—"), *type(self).choices_function()],
+            choices=[("", "—"), *self.code_choices()],
             required=not self.blank,
-            label=self.verbose_name.capitalize(),
+            label=capfirst(self.verbose_name),
             **kwargs,
         )
 
@@ -51,14 +54,18 @@ class CountryField(CodeField):
     """An ISO 3166-1 alpha-2 code."""
 
     code_length = 2
-    choices_function = staticmethod(normalizers.country_choices)
+
+    def code_choices(self) -> list[tuple[str, str]]:
+        return normalizers.country_choices()
 
 
 class CurrencyField(CodeField):
     """An ISO 4217 code."""
 
     code_length = 3
-    choices_function = staticmethod(normalizers.currency_choices)
+
+    def code_choices(self) -> list[tuple[str, str]]:
+        return normalizers.currency_choices()
 
 
 class Merchant(models.Model):
@@ -338,19 +345,26 @@ class Customer(models.Model):
             raise ValidationError(errors)
 
     def validate_constraints(self, exclude=None):
-        """As Django's, but a unique constraint's error names its field, not the whole form."""
+        """Check the unique constraints, each error on the field a person can fix.
+
+        Only uniqueness needs the database's answer before a write. The check constraints say
+        again what the field choices and ``clean()`` have just checked (Django would ask the
+        database once more for each), and the database enforces them all on the write anyway.
+        """
         # A form may leave the merchant out (it never changes after creation), yet uniqueness
         # is per merchant: check it whatever the form shows.
         exclude = set(exclude or ()) - {"merchant"}
-        errors = {}
+        errors: dict[str, list[ValidationError]] = {}
         using = router.db_for_write(type(self), instance=self)
-        for model_class, constraints in self.get_constraints():
-            for constraint in constraints:
-                try:
-                    constraint.validate(model_class, self, exclude=exclude, using=using)
-                except ValidationError as error:
-                    field = self.UNIQUE_FIELDS.get(constraint.name, NON_FIELD_ERRORS)
-                    errors.setdefault(field, []).append(error)
+        for constraint in self._meta.constraints:
+            field = self.UNIQUE_FIELDS.get(constraint.name)
+            if field is None:
+                continue
+            try:
+                # django-stubs do not declare BaseConstraint.validate (Django 4.1+).
+                constraint.validate(type(self), self, exclude=exclude, using=using)  # type: ignore[attr-defined]
+            except ValidationError as error:
+                errors.setdefault(field, []).append(error)
         if errors:
             raise ValidationError(errors)
 

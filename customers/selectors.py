@@ -4,57 +4,62 @@ A superuser sees every merchant; any other staff user only the merchants they ar
 an API key only its own merchant. The dashboard, the admin and the API all start here.
 """
 
-from django.contrib.auth.models import AbstractBaseUser
+import uuid
+
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from .models import ApiKey, Customer, CustomerEvent, Merchant
 
+#: Whoever a request is from; an anonymous or inactive user sees nothing.
+StaffUser = User | AnonymousUser
 
-def merchants_for_user(user: AbstractBaseUser) -> QuerySet[Merchant]:
+
+def merchants_for_user(user: StaffUser) -> QuerySet[Merchant]:
     if not user.is_active:
         return Merchant.objects.none()
     if user.is_superuser:
         return Merchant.objects.all()
-    return Merchant.objects.filter(memberships__user=user)
+    return Merchant.objects.filter(memberships__user_id=user.pk)
 
 
-def merchant_ids_for_user(user: AbstractBaseUser) -> list:
+def merchant_ids_for_user(user: StaffUser) -> list[uuid.UUID]:
     """The ids themselves, not a subquery: with ``merchant_id = <id>`` (or a short list) the
     planner walks the (merchant, …) indexes in order; ``IN (SELECT …)`` makes it sort."""
     return list(merchants_for_user(user).values_list("pk", flat=True))
 
 
-def scoped_to_user(queryset: QuerySet, user: AbstractBaseUser) -> QuerySet:
+def scoped_to_user(queryset: QuerySet, user: StaffUser) -> QuerySet:
     """The rows of ``queryset`` (a model with a ``merchant``) that ``user`` may see."""
     if user.is_active and user.is_superuser:
         return queryset
     return queryset.filter(merchant_id__in=merchant_ids_for_user(user))
 
 
-def only_merchant_of(user: AbstractBaseUser) -> Merchant | None:
+def only_merchant_of(user: StaffUser) -> Merchant | None:
     """The merchant a user's new records belong to without asking: their only one. ``None``
     when they work for several (they choose) or for none."""
     merchants = list(merchants_for_user(user)[:2])
     return merchants[0] if len(merchants) == 1 else None
 
 
-def works_for_several_merchants(user: AbstractBaseUser) -> bool:
+def works_for_several_merchants(user: StaffUser) -> bool:
     """Whether lists should say which merchant each row belongs to."""
     return merchants_for_user(user)[:2].count() > 1
 
 
-def customers_for_user(user: AbstractBaseUser) -> QuerySet[Customer]:
+def customers_for_user(user: StaffUser) -> QuerySet[Customer]:
     return scoped_to_user(Customer.objects.all(), user)
 
 
-def customers_for_caller(user: AbstractBaseUser, api_key: ApiKey | None) -> QuerySet[Customer]:
+def customers_for_caller(user: StaffUser, api_key: ApiKey | None) -> QuerySet[Customer]:
     """The customers an API request may touch: its key's merchant's, else the staff user's."""
     if api_key is not None:
         return Customer.objects.filter(merchant_id=api_key.merchant_id)
     return customers_for_user(user)
 
 
-def api_keys_for_user(user: AbstractBaseUser) -> QuerySet[ApiKey]:
+def api_keys_for_user(user: StaffUser) -> QuerySet[ApiKey]:
     return scoped_to_user(ApiKey.objects.all(), user)
 
 

@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -46,7 +46,8 @@ API_KEY_FORMAT = re.compile(rf"ck_[0-9a-f]{{{ApiKey.PREFIX_LENGTH}}}_[A-Za-z0-9_
 #: ``last_used_at`` is written at most this often per key, not on every request.
 API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
 
-Actor = AbstractBaseUser | ApiKey | str
+#: Who answers for a change: a staff user, an API key, or a label already made.
+Actor = AbstractBaseUser | AnonymousUser | ApiKey | str
 
 
 def actor_label(actor: Actor) -> str:
@@ -55,6 +56,8 @@ def actor_label(actor: Actor) -> str:
         return actor
     if isinstance(actor, ApiKey):
         return f"api_key:{actor.prefix}"
+    if not actor.is_authenticated:
+        raise ValueError("Changes are made by someone: an anonymous user cannot make one.")
     return f"user:{actor.get_username()}"
 
 
@@ -205,7 +208,7 @@ def api_key_create(
     merchant: Merchant,
     name: str,
     scopes: list[str] | None = None,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with its full secret, which is never stored nor shown again."""
     secret = secrets.token_urlsafe(32)

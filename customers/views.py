@@ -9,19 +9,21 @@ did not exist; an action the user may not take is a 403 even when its button is 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView, View
+from django.views.generic.base import ContextMixin
 from django.views.generic.detail import SingleObjectMixin
+from django.views.generic.edit import FormMixin, ModelFormMixin
 from django_filters.views import FilterView
 
 from .csvio import csv_response
 from .exceptions import CustomerNotFound
 from .filtersets import CustomerFilterSet
 from .forms import DASHBOARD, ApiKeyForm, CustomerForm, CustomerStatusForm
-from .models import ApiKey, Customer
+from .models import Customer
 from .selectors import (
     api_keys_for_user,
     customer_history,
@@ -33,8 +35,10 @@ from .selectors import (
 from .services import api_key_revoke, customer_delete, customer_set_status
 
 
-class NewForMerchantMixin:
+class NewForMerchantMixin(FormMixin):
     """A new record goes to the user's only merchant; a user of several chooses among them."""
+
+    request: HttpRequest
 
     def get_form_kwargs(self):
         user = self.request.user
@@ -44,8 +48,10 @@ class NewForMerchantMixin:
         return {**super().get_form_kwargs(), "merchant": merchant, "merchants": merchants}
 
 
-class MerchantColumnMixin:
+class MerchantColumnMixin(ContextMixin):
     """Lists name each row's merchant only for users who work for several."""
+
+    request: HttpRequest
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
@@ -60,6 +66,7 @@ class CustomerAccessMixin(PermissionRequiredMixin):
     """The customers of the user's merchants; anonymous users go to the login page."""
 
     model = Customer
+    request: HttpRequest
 
     def get_queryset(self):
         return customers_for_user(self.request.user).select_related("merchant")
@@ -137,12 +144,13 @@ class CustomerDetailView(CustomerAccessMixin, DetailView):
         )
 
 
-class CustomerFormMixin:
+class CustomerFormMixin(ModelFormMixin):
     """Saves through the form, which writes through the services and keeps their refusals
     (a duplicate email, a concurrent edit) next to the fields."""
 
+    request: HttpRequest
     form_class = CustomerForm
-    template_name = "customers/customer_form.html"
+    template_name: str | None = "customers/customer_form.html"
     success_message = ""
 
     def get_success_url(self):
@@ -186,7 +194,7 @@ class CustomerStatusView(CustomerAccessMixin, SingleObjectMixin, View):
 
     permission_required = "customers.change_customer"
     http_method_names = ["post"]
-    done = {
+    done: dict[str, str] = {
         Customer.Status.ACTIVE: "activated",
         Customer.Status.BLOCKED: "blocked",
         Customer.Status.INACTIVE: "deactivated",
@@ -214,7 +222,7 @@ class CustomerStatusView(CustomerAccessMixin, SingleObjectMixin, View):
 class ApiKeyAccessMixin(PermissionRequiredMixin):
     """The keys of the user's merchants."""
 
-    model = ApiKey
+    request: HttpRequest
 
     def get_queryset(self):
         return api_keys_for_user(self.request.user).select_related("merchant", "created_by")

@@ -273,3 +273,17 @@ def test_generated_requests_get_no_server_error_and_conform_to_the_schema(
         )
 
     conforms()
+
+
+@pytest.mark.parametrize(
+    ("field", "choices"),
+    [
+        ("type", ["individual", "business"]),
+        ("status", ["pending_kyc", "active", "inactive", "blocked"]),
+    ],
+)
+def test_schema_lists_the_choices_of_type_and_status(field, choices):
+    schemas = APIClient().get(SCHEMA_URL).json()["components"]["schemas"]
+    for component in ("Customer", "CustomerRequest", "PatchedCustomerRequest"):
+        (reference,) = schemas[component]["properties"][field]["allOf"]
+        assert schemas[reference["$ref"].rsplit("/", 1)[-1]]["enum"] == choices, component

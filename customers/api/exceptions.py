@@ -7,6 +7,8 @@
 """
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -107,7 +109,9 @@ class InsufficientScope(exceptions.PermissionDenied):
 def field_errors(error: DjangoValidationError) -> dict[str, list[DjangoValidationError]]:
     """A model's validation errors by API field name: a nested error carries its own name
     (``params["field"]``, e.g. ``address.city``), the rest the model field's."""
-    by_field = error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error}
+    by_field: Mapping[str, Any] = {NON_FIELD_ERRORS: error}
+    if hasattr(error, "error_dict"):
+        by_field = error.error_dict
     result: dict[str, list[DjangoValidationError]] = {}
     for field, errors in by_field.items():
         for item in errors.error_list if hasattr(errors, "error_list") else errors:
@@ -128,9 +132,7 @@ def api_error_from_model(error: DjangoValidationError) -> exceptions.APIExceptio
     }
     codes = {item.code for items in errors.values() for item in items}
     if codes == {"duplicate"}:
-        exc = Duplicate()
-        exc.detail = detail
-        return exc
+        return Duplicate(detail)
     return exceptions.ValidationError(detail)
 
 
@@ -170,24 +172,24 @@ def error_body(exc: exceptions.APIException) -> dict:
             message = " ".join(general)
         else:
             message = _summary(fields)
-        body = {"code": code, "message": message}
+        body: dict[str, Any] = {"code": code, "message": message}
         if fields:
             body["fields"] = fields
         return body
     if isinstance(exc, exceptions.ValidationError):
         messages = exc.detail if isinstance(exc.detail, list) else [exc.detail]
         return {"code": "validation_error", "message": " ".join(str(m) for m in messages)}
-    code = exc.detail.code if hasattr(exc.detail, "code") else exc.default_code
-    return {"code": DRF_CODES.get(code, code), "message": _message(exc)}
+    drf_code: str = getattr(exc.detail, "code", None) or exc.default_code
+    return {"code": DRF_CODES.get(drf_code, drf_code), "message": _message(exc)}
 
 
 def _message(exc: exceptions.APIException) -> str:
     if isinstance(exc, exceptions.ParseError):
         return f"The body is not valid JSON: {exc.detail}"
     if isinstance(exc, exceptions.MethodNotAllowed):
-        return f"{exc.detail.rstrip('.')}; the allowed methods are in the Allow header."
+        return f"{str(exc.detail).rstrip('.')}; the allowed methods are in the Allow header."
     if isinstance(exc, exceptions.UnsupportedMediaType):
-        return f"{exc.detail.rstrip('.')}; send JSON with Content-Type: application/json."
+        return f"{str(exc.detail).rstrip('.')}; send JSON with Content-Type: application/json."
     if isinstance(exc, exceptions.Throttled):
         return "Too many requests; retry after the number of seconds in Retry-After."
     return str(exc.detail)
@@ -224,7 +226,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     # Imported here: rest_framework.views reads the settings that name this function.
     from rest_framework.views import exception_handler
 
-    exc = as_api_exception(exc, context)
-    response = exception_handler(exc, context)
-    response.data = {"error": error_body(exc)}
+    api_exception = as_api_exception(exc, context)
+    response = exception_handler(api_exception, context)
+    if response is None:  # DRF's handler answers every APIException
+        raise TypeError(f"No response for {api_exception!r}")
+    response.data = {"error": error_body(api_exception)}
     return response

@@ -12,7 +12,7 @@ import datetime
 import math
 import re
 import uuid
-from collections import OrderedDict
+from typing import Any
 
 from django.core import signing
 from django.db.models import Q, QuerySet
@@ -80,8 +80,8 @@ class CustomerPagination(BasePagination):
 
     def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
         params = request.query_params
-        ordering = queryset.query.order_by[0]
-        errors = {}
+        ordering = str(queryset.query.order_by[0])
+        errors: dict[str, list[str]] = {}
         limit = self._whole_number(params, "limit", self.default_limit, errors)
         if limit is not None and not 1 <= limit <= self.max_limit:
             errors["limit"] = [f"Enter a whole number from 1 to {self.max_limit}."]
@@ -102,22 +102,26 @@ class CustomerPagination(BasePagination):
                         f"This cursor was issued for ordering={position.ordering}; "
                         "send that ordering with it."
                     ]
-        if errors:
+        if errors or limit is None or page is None:
             raise exceptions.ValidationError(errors)
 
-        if "cursor" in params:
+        self.meta: dict[str, Any]
+        if position is not None:
             rows = list(queryset.filter(position.rows_after())[: limit + 1])
             has_more = len(rows) > limit
             rows = rows[:limit]
-            self.meta = OrderedDict(limit=limit)
+            self.meta = {"limit": limit}
         else:
             total = queryset.count()
             offset = (page - 1) * limit
             rows = list(queryset[offset : offset + limit]) if offset < total else []
             has_more = offset + limit < total
-            self.meta = OrderedDict(
-                page=page, limit=limit, total=total, pages=math.ceil(total / limit)
-            )
+            self.meta = {
+                "page": page,
+                "limit": limit,
+                "total": total,
+                "pages": math.ceil(total / limit),
+            }
         self.meta["has_more"] = has_more
         self.meta["next_cursor"] = (
             KeysetPosition.after_row(ordering, rows[-1]).encode() if has_more and rows else None
@@ -134,7 +138,7 @@ class CustomerPagination(BasePagination):
         return int(value)
 
     def get_paginated_response(self, data) -> Response:
-        return Response(OrderedDict(data=data, meta=self.meta))
+        return Response({"data": data, "meta": self.meta})
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         nullable_cursor = {

@@ -58,9 +58,14 @@ class OptionalTextField(TextField):
 
 
 def choice_text(choices, **kwargs) -> TextField:
-    """Text that must be one of ``choices``: the model says so, the schema shows the enum."""
-    field = TextField(**kwargs)
-    return extend_schema_field({"type": "string", "enum": [value for value, _ in choices]})(field)
+    """Text that must be one of ``choices``: the model says so, the schema shows the enum.
+
+    The enum is set on a class of its own: DRF deep-copies the declared field instances, and a
+    copy would lose anything set on the instance.
+    """
+    enum = {"type": "string", "enum": [value for value, _ in choices]}
+    field_class = extend_schema_field(enum)(type("ChoiceTextField", (TextField,), {}))
+    return field_class(**kwargs)
 
 
 class ObjectField(serializers.JSONField):
@@ -176,15 +181,15 @@ class ServiceSerializer(serializers.Serializer):
         for key in data:
             field = self.fields.get(key)
             if field is not None and field.read_only:
-                errors[key] = [self.error_messages["read_only_field"]]
+                errors[key] = [str(self.error_messages["read_only_field"])]
             elif field is None:
-                message = self.error_messages["unknown_field"]
+                message = str(self.error_messages["unknown_field"])
                 close = difflib.get_close_matches(str(key), writable, n=1)
                 errors[key] = [f"{message[:-1]}; did you mean {close[0]}?" if close else message]
         return errors
 
     def _null_character_errors(self, data: Mapping) -> dict[str, list[str]]:
-        message = self.error_messages["null_character"]
+        message = str(self.error_messages["null_character"])
         return {
             path: [message]
             for key, value in data.items()
@@ -234,7 +239,10 @@ class CustomerSerializer(ServiceSerializer):
     )
     is_active = serializers.BooleanField(read_only=True, help_text="status is active.")
     metadata = MetadataField()
-    source = serializers.ChoiceField(choices=Customer.Source.choices, read_only=True)
+    # Named like Field.source, which DRF's metaclass keeps apart from declared fields.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=Customer.Source.choices, read_only=True
+    )
     created_by = serializers.CharField(
         read_only=True, help_text="user:<username> or api_key:<prefix>."
     )

@@ -32,7 +32,8 @@ class ApiKeyRateThrottle(BaseThrottle):
 
     scope = "api_key"
 
-    def get_ident(self, request) -> str | None:
+    def caller(self, request) -> str | None:
+        """Whom the count is for: the API key, else the staff user; None for no one."""
         if isinstance(request.auth, ApiKey):
             return f"key:{request.auth.pk}"
         if request.user and request.user.is_authenticated:
@@ -41,10 +42,10 @@ class ApiKeyRateThrottle(BaseThrottle):
 
     def allow_request(self, request, view) -> bool:
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-        ident = self.get_ident(request)
+        ident = self.caller(request)
         if not rate or ident is None:
             return True
-        limit, period = parse_rate(rate)
+        limit, period = parse_rate(str(rate))
         now = time.time()
         window = int(now // period)
         key = f"throttle:{self.scope}:{ident}:{window}"

@@ -9,6 +9,7 @@ filters and pagination, and writes through its services in ``perform_create``,
 import difflib
 import re
 
+import django_filters
 from django.db import transaction
 from django.urls import reverse
 from rest_framework import exceptions, mixins, status, viewsets
@@ -45,6 +46,8 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """
 
     http_method_names = ["get", "post", "patch", "delete", "head"]
+    #: The concrete viewset's FilterSet: its filters are the list's query parameters.
+    filterset_class: type[django_filters.FilterSet]
     lookup_url_kwarg = "id"
     #: Writes without If-Match retry this often when a concurrent write wins the race.
     update_attempts = 3
@@ -70,10 +73,10 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise exceptions.ValidationError(errors)
 
     def get_query_parameter_names(self) -> set[str]:
-        names = {api_settings.URL_FORMAT_OVERRIDE}
+        names = {str(api_settings.URL_FORMAT_OVERRIDE)}
         if self.action == "list":
             names |= set(self.filterset_class.base_filters)
-            names |= set(self.pagination_class.query_params)
+            names |= set(getattr(self.pagination_class, "query_params", ()))
         return names
 
     def check_query_parameters(self, request):
@@ -108,13 +111,15 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return {tag for weak, tag in tags if not weak}  # If-Match compares strongly
 
     def _entity_tags(self, header: str, name: str) -> list[tuple[bool, str]]:
-        items = [item.strip() for item in header.split(",")]
-        matches = [ENTITY_TAG.fullmatch(item) for item in items]
-        if not items or not all(matches):
-            raise exceptions.ValidationError(
-                {name: ['Send entity tags as given in ETag, e.g. "3" (with the quotes).']}
-            )
-        return [(bool(match[1]), f'"{match[2]}"') for match in matches]
+        tags = []
+        for item in header.split(","):
+            match = ENTITY_TAG.fullmatch(item.strip())
+            if match is None:
+                raise exceptions.ValidationError(
+                    {name: ['Send entity tags as given in ETag, e.g. "3" (with the quotes).']}
+                )
+            tags.append((bool(match[1]), f'"{match[2]}"'))
+        return tags
 
     def check_if_match(self, instance, tags: set[str] | None):
         if tags is not None and "*" not in tags and self.etag(instance) not in tags:
@@ -167,6 +172,8 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         self.perform_create(serializer)
         instance = serializer.instance
+        if instance is None:
+            raise TypeError("perform_create() must save the serializer.")
         location = request.build_absolute_uri(
             reverse(f"api:{self.basename}-detail", kwargs={self.lookup_url_kwarg: instance.pk})
         )

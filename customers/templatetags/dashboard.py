@@ -4,7 +4,6 @@ lines of a customer's history."""
 import phonenumbers
 import pycountry
 from django import template
-from django.core.exceptions import FieldDoesNotExist
 from django.utils.http import urlencode
 from django.utils.text import capfirst
 
@@ -89,11 +88,13 @@ def actor_display(actor: str) -> dict:
     return {"kind": kinds[kind], "name": name}
 
 
+#: The customer's fields by name, as people read them: "WhatsApp", "Phone"…
+FIELD_LABELS = {field.name: str(capfirst(field.verbose_name)) for field in Customer._meta.fields}
+
+
 def _field_label(field: str) -> str:
-    try:
-        return capfirst(Customer._meta.get_field(field).verbose_name)
-    except FieldDoesNotExist:  # a field of an older version of the customer
-        return capfirst(field.replace("_", " "))
+    # A field the customer no longer has may still be named in older history.
+    return FIELD_LABELS.get(field) or str(capfirst(field.replace("_", " ")))
 
 
 def _readable(field: str, value) -> str:
