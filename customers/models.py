@@ -21,6 +21,8 @@ from django.utils.text import capfirst
 from . import normalizers
 from .ids import uuid7
 
+DESCRIPTION_MAX_LENGTH = 1000
+
 #: The rule every customer obeys, said the same way by the model, its constraint and each door.
 EMAIL_OR_PHONE_REQUIRED = "Give an email address or a phone number (or both)."
 
@@ -217,7 +219,10 @@ class Customer(models.Model):
         ],
     )
     description = models.TextField(
-        max_length=1000, blank=True, validators=[MaxLengthValidator(1000)]
+        max_length=DESCRIPTION_MAX_LENGTH,
+        blank=True,
+        # A TextField's max_length only sizes the form input: the validator enforces it.
+        validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)],
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     metadata = models.JSONField(

@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers import normalizers
-from customers.models import Customer
+from customers.models import DESCRIPTION_MAX_LENGTH, Customer
 from customers.services import customer_create, customer_update
 
 from .exceptions import api_error_from_model
@@ -233,7 +233,9 @@ class CustomerSerializer(ServiceSerializer):
     address = AddressField()
     currency = OptionalTextField(help_text="ISO 4217 code.")
     website = OptionalTextField(help_text="http:// or https:// address.")
-    description = OptionalTextField(help_text="Internal notes, at most 1000 characters.")
+    description = OptionalTextField(
+        help_text=f"Internal notes, at most {DESCRIPTION_MAX_LENGTH} characters."
+    )
     status = choice_text(
         Customer.Status.choices, help_text="Default active; blocked is the blacklist."
     )
