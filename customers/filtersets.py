@@ -10,13 +10,13 @@ import datetime
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from . import normalizers
-from .models import Customer
+from .models import Customer, CustomerCount
 
 
 class NormalizedField(forms.CharField):
@@ -105,6 +105,8 @@ class CustomerFilterSet(django_filters.FilterSet):
         "-updated_at": ("-updated_at", "-id"),
     }
     DEFAULT_ORDERING = "-created_at"
+    #: Filters whose matches the kept counts can total (``CustomerCount``); ordering counts none.
+    COUNTED = frozenset({"status", "type", "is_active", "ordering"})
 
     email = django_filters.CharFilter(
         method="filter_email", label="Email", help_text="Exact address, any case."
@@ -206,6 +208,21 @@ class CustomerFilterSet(django_filters.FilterSet):
         """The ordering in force (the default when none or an invalid one was asked for)."""
         cleaned = getattr(self.form, "cleaned_data", {})
         return cleaned.get("ordering") or self.DEFAULT_ORDERING
+
+    def counted_total(self, counts: QuerySet[CustomerCount]) -> int | None:
+        """How many customers match, summed from ``counts`` (the caller's merchants' kept
+        counts); ``None`` when a filter in force is one the counts cannot answer."""
+        in_force = {name: value for name, value in self.form.cleaned_data.items() if value}
+        if not set(in_force) <= self.COUNTED:
+            return None
+        if "status" in in_force:
+            counts = counts.filter(status__in=in_force["status"])
+        if "type" in in_force:
+            counts = counts.filter(type=in_force["type"])
+        if "is_active" in in_force:
+            active = Q(status=Customer.Status.ACTIVE)
+            counts = counts.filter(active if in_force["is_active"] == "true" else ~active)
+        return counts.aggregate(total=Coalesce(Sum("count"), 0))["total"]
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)

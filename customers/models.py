@@ -380,6 +380,33 @@ class Customer(models.Model):
             )
 
 
+class CustomerCount(models.Model):
+    """How many customers a merchant has of one status and one type.
+
+    Kept exact by the services, in the same transaction as each write, so a list's total (all
+    customers, or by status, or by type) is a sum of a few rows instead of a count of the
+    merchant's whole table. ``manage.py recount_customers`` rebuilds them from the customers.
+    """
+
+    # No index of its own: the unique constraint starts with the merchant.
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    status = models.CharField(max_length=16, choices=CustomerStatus.choices)
+    type = models.CharField(max_length=16, choices=CustomerType.choices)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "status", "type"], name="customer_count_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.merchant_id} {self.status} {self.type}: {self.count}"
+
+
 class CustomerEvent(models.Model):
     """One line of a customer's history: who changed what, when, and through which door.
 

@@ -9,7 +9,7 @@ import uuid
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
-from .models import ApiKey, Customer, CustomerEvent, Merchant
+from .models import ApiKey, Customer, CustomerCount, CustomerEvent, Merchant
 
 #: Whoever a request is from; an anonymous or inactive user sees nothing.
 StaffUser = User | AnonymousUser
@@ -25,8 +25,15 @@ def merchants_for_user(user: StaffUser) -> QuerySet[Merchant]:
 
 def merchant_ids_for_user(user: StaffUser) -> list[uuid.UUID]:
     """The ids themselves, not a subquery: with ``merchant_id = <id>`` (or a short list) the
-    planner walks the (merchant, …) indexes in order; ``IN (SELECT …)`` makes it sort."""
-    return list(merchants_for_user(user).values_list("pk", flat=True))
+    planner walks the (merchant, …) indexes in order; ``IN (SELECT …)`` makes it sort.
+
+    Kept on the user object, which lives as long as its request: the tenancy of one page is
+    asked for several times (its rows, its counts, its merchant column)."""
+    ids = getattr(user, "_merchant_ids", None)
+    if ids is None:
+        ids = list(merchants_for_user(user).values_list("pk", flat=True))
+        user._merchant_ids = ids  # type: ignore[union-attr]
+    return ids
 
 
 def scoped_to_user(queryset: QuerySet, user: StaffUser) -> QuerySet:
@@ -45,18 +52,32 @@ def only_merchant_of(user: StaffUser) -> Merchant | None:
 
 def works_for_several_merchants(user: StaffUser) -> bool:
     """Whether lists should say which merchant each row belongs to."""
-    return merchants_for_user(user)[:2].count() > 1
+    if user.is_active and user.is_superuser:
+        return Merchant.objects.all()[:2].count() > 1
+    return len(merchant_ids_for_user(user)) > 1
 
 
 def customers_for_user(user: StaffUser) -> QuerySet[Customer]:
     return scoped_to_user(Customer.objects.all(), user)
 
 
-def customers_for_caller(user: StaffUser, api_key: ApiKey | None) -> QuerySet[Customer]:
-    """The customers an API request may touch: its key's merchant's, else the staff user's."""
+def scoped_to_caller(queryset: QuerySet, user: StaffUser, api_key: ApiKey | None) -> QuerySet:
+    """The rows of ``queryset`` an API request may touch: its key's merchant's, else the
+    staff user's."""
     if api_key is not None:
-        return Customer.objects.filter(merchant_id=api_key.merchant_id)
-    return customers_for_user(user)
+        return queryset.filter(merchant_id=api_key.merchant_id)
+    return scoped_to_user(queryset, user)
+
+
+def customers_for_caller(user: StaffUser, api_key: ApiKey | None) -> QuerySet[Customer]:
+    return scoped_to_caller(Customer.objects.all(), user, api_key)
+
+
+def customer_counts_for_caller(
+    user: StaffUser, api_key: ApiKey | None = None
+) -> QuerySet[CustomerCount]:
+    """The kept counts of the merchants a caller sees, to total their lists."""
+    return scoped_to_caller(CustomerCount.objects.all(), user, api_key)
 
 
 def api_keys_for_user(user: StaffUser) -> QuerySet[ApiKey]:

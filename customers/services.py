@@ -7,18 +7,19 @@ a race between two requests ends as a clean 409, never a 500.
 
 import re
 import secrets
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.text import slugify
 
 from .exceptions import CustomerNotFound, StaleVersion
-from .models import ApiKey, Customer, CustomerEvent, Merchant
+from .models import ApiKey, Customer, CustomerCount, CustomerEvent, Merchant
 
 #: Fields a client may write, in display order.
 EDITABLE_FIELDS = (
@@ -96,8 +97,44 @@ def _record(customer: Customer, action: str, changes: dict, actor: Actor, source
     )
 
 
+def _counted(customer: Customer | dict[str, Any]) -> tuple[str, str]:
+    """The counter a customer falls under: its (status, type)."""
+    if isinstance(customer, dict):
+        return customer["status"], customer["type"]
+    return customer.status, customer.type
+
+
+def _count(merchant_id, changes: Counter[tuple[str, str]]) -> None:
+    """Move the merchant's counts by ``changes`` ((status, type) → how many more or fewer).
+
+    Inside the write's transaction, so a count moves exactly when its customer does. The rows
+    are touched in one fixed order, so two writers never wait for each other crosswise.
+    """
+    for (status, type_), delta in sorted(changes.items()):
+        if not delta:
+            continue
+        rows = CustomerCount.objects.filter(merchant_id=merchant_id, status=status, type=type_)
+        if rows.update(count=F("count") + delta):
+            continue
+        try:
+            with transaction.atomic():
+                CustomerCount.objects.create(
+                    merchant_id=merchant_id, status=status, type=type_, count=delta
+                )
+        except IntegrityError:  # another writer created the row meanwhile
+            rows.update(count=F("count") + delta)
+
+
+def _locked(pk) -> Customer:
+    """The customer as stored now, locked until the transaction ends."""
+    customer = Customer.objects.select_for_update().filter(pk=pk).first()
+    if customer is None:
+        raise CustomerNotFound
+    return customer
+
+
 def customer_create(*, merchant: Merchant, actor: Actor, source: str, **fields) -> Customer:
-    """Validate and insert a customer of ``merchant``; record its creation."""
+    """Validate and insert a customer of ``merchant``; record its creation and count it."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"customer_create() got unexpected fields: {', '.join(sorted(unknown))}")
@@ -107,6 +144,7 @@ def customer_create(*, merchant: Merchant, actor: Actor, source: str, **fields) 
     try:
         with transaction.atomic():
             customer.save(force_insert=True)
+            _count(customer.merchant_id, Counter({_counted(customer): 1}))
             _record(customer, CustomerEvent.Action.CREATED, _snapshot(customer), actor, source)
     except IntegrityError as error:
         raise (_duplicate_error(error) or error) from error
@@ -124,46 +162,48 @@ def customer_update(
     """Change the given fields of ``customer`` and record what changed.
 
     With ``expected_version``, the write happens only if the stored customer still has that
-    version (one conditional UPDATE); otherwise ``StaleVersion`` and nothing changes. A customer
-    deleted meanwhile is ``CustomerNotFound``.
+    version (one conditional UPDATE), so what the caller read is what it changes; otherwise
+    ``StaleVersion`` and nothing changes. Without it, the change applies to the customer as
+    stored now: its row is read again and locked until the change commits. Either way the
+    history and the counts start from what was stored. A customer deleted meanwhile is
+    ``CustomerNotFound``.
     """
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"customer_update() got unexpected fields: {', '.join(sorted(unknown))}")
-    before = _snapshot(customer)
-    for field, value in data.items():
-        setattr(customer, field, value)
-    customer.full_clean()
-    after = _snapshot(customer)
-    changed = {f: [before[f], after[f]] for f in EDITABLE_FIELDS if before[f] != after[f]}
-
-    rows = Customer.objects.filter(pk=customer.pk)
-    if expected_version is not None:
-        rows = rows.filter(version=expected_version)
-    if not changed:
-        if expected_version is not None and not rows.exists():
-            _raise_missed(customer, expected_version)
-        return customer
-    now = timezone.now()
-    action = (
-        CustomerEvent.Action.STATUS_CHANGED
-        if set(changed) == {"status"}
-        else CustomerEvent.Action.UPDATED
-    )
     try:
         with transaction.atomic():
+            if expected_version is None:
+                customer = _locked(customer.pk)
+            before = _snapshot(customer)
+            for field, value in data.items():
+                setattr(customer, field, value)
+            customer.full_clean()
+            after = _snapshot(customer)
+            changed = {f: [before[f], after[f]] for f in EDITABLE_FIELDS if before[f] != after[f]}
+            rows = Customer.objects.filter(pk=customer.pk)
+            if expected_version is not None:
+                rows = rows.filter(version=expected_version)
+            if not changed:
+                if expected_version is not None and not rows.exists():
+                    _raise_missed(customer, expected_version)
+                return customer
+            now = timezone.now()
             values = {field: after[field] for field in changed}
             if not rows.update(**values, updated_at=now, version=F("version") + 1):
                 _raise_missed(customer, expected_version)
+            if _counted(before) != _counted(after):
+                _count(customer.merchant_id, Counter({_counted(before): -1, _counted(after): 1}))
+            action = (
+                CustomerEvent.Action.STATUS_CHANGED
+                if set(changed) == {"status"}
+                else CustomerEvent.Action.UPDATED
+            )
             _record(customer, action, changed, actor, source)
     except IntegrityError as error:
         raise (_duplicate_error(error) or error) from error
     customer.updated_at = now
-    customer.version = (
-        expected_version + 1
-        if expected_version is not None
-        else Customer.objects.values_list("version", flat=True).get(pk=customer.pk)
-    )
+    customer.version = (customer.version if expected_version is None else expected_version) + 1
     return customer
 
 
@@ -182,15 +222,44 @@ def customer_set_status(*, customer: Customer, status: str, actor: Actor, source
 def customer_delete(
     *, customer: Customer, actor: Actor, source: str, expected_version: int | None = None
 ) -> None:
-    """Delete ``customer``; its history stays, with a last line saying who deleted it."""
-    rows = Customer.objects.filter(pk=customer.pk)
-    if expected_version is not None:
-        rows = rows.filter(version=expected_version)
+    """Delete ``customer``; its history stays, with a last line saying who deleted it and what
+    it was when it went. With ``expected_version``, only if it still has that version."""
     with transaction.atomic():
-        deleted, _ = rows.delete()
-        if not deleted:
-            _raise_missed(customer, expected_version)
-        _record(customer, CustomerEvent.Action.DELETED, _snapshot(customer), actor, source)
+        stored = _locked(customer.pk)
+        if expected_version is not None and stored.version != expected_version:
+            raise StaleVersion
+        Customer.objects.filter(pk=stored.pk).delete()
+        _count(stored.merchant_id, Counter({_counted(stored): -1}))
+        _record(stored, CustomerEvent.Action.DELETED, _snapshot(stored), actor, source)
+
+
+def customer_counts_rebuild(*, merchant: Merchant | None = None) -> int:
+    """Count ``merchant``'s customers (every merchant's without one) from scratch, replacing
+    the kept counts; return how many customers were counted. Writers wait meanwhile."""
+    customers = Customer.objects.all()
+    counts = CustomerCount.objects.all()
+    if merchant is not None:
+        customers = customers.filter(merchant=merchant)
+        counts = counts.filter(merchant=merchant)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Readers go on; writes (and another rebuild) wait until the counts are replaced.
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {Customer._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        counts.delete()
+        groups = (
+            customers.order_by().values("merchant_id", "status", "type").annotate(n=Count("pk"))
+        )
+        CustomerCount.objects.bulk_create(
+            CustomerCount(
+                merchant_id=group["merchant_id"],
+                status=group["status"],
+                type=group["type"],
+                count=group["n"],
+            )
+            for group in groups
+        )
+    return sum(group["n"] for group in groups)
 
 
 # --- merchants and API keys -----------------------------------------------------------------

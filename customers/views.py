@@ -23,9 +23,11 @@ from .csvio import csv_response
 from .exceptions import CustomerNotFound
 from .filtersets import CustomerFilterSet
 from .forms import DASHBOARD, ApiKeyForm, CustomerForm, CustomerStatusForm
+from .listing import ListPaginator, list_total
 from .models import Customer
 from .selectors import (
     api_keys_for_user,
+    customer_counts_for_caller,
     customer_history,
     customers_for_user,
     merchants_for_user,
@@ -101,8 +103,11 @@ class CustomerListView(CustomerAccessMixin, MerchantColumnMixin, FilterView):
         return int(limit) if limit.isdigit() and int(limit) in self.page_sizes else self.paginate_by
 
     def paginate_queryset(self, queryset, page_size):
+        total, exact = list_total(self.filterset, customer_counts_for_caller(self.request.user))
+        paginator = ListPaginator(
+            queryset, page_size, total=total, total_is_exact=exact, related=("merchant",)
+        )
         # A page past the end shows the last page rather than an error.
-        paginator = self.get_paginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
 

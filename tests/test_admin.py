@@ -5,7 +5,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from customers.admin import CappedCountPaginator
 from customers.models import ApiKey, Customer, CustomerEvent
 from tests.factories import make_api_key, make_customer, make_merchant, make_user
 
@@ -104,13 +103,31 @@ def test_changelist_filters_by_merchant(root_client, customers, other_merchant):
     assert listed(response) == {"Yaw Mensah"}
 
 
-def test_changelist_never_counts_the_whole_table(
-    root_client, customers, django_assert_max_num_queries
+def customer_counts(captured) -> list[str]:
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if "COUNT(" in q["sql"].upper() and 'FROM "customers_customer"' in q["sql"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"status__exact": "blocked"}, {"type__exact": "business", "o": "1"}]
+)
+def test_changelist_totals_come_from_the_kept_counts(
+    root_client, customers, django_assert_max_num_queries, params
 ):
     with django_assert_max_num_queries(12) as captured:
-        root_client.get(CHANGELIST)
-    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
-    # The paginator's count is bounded by a LIMIT; there is no unbounded full-table COUNT.
+        response = root_client.get(CHANGELIST, params)
+    assert response.context["cl"].result_count == len(listed(response))
+    assert customer_counts(captured) == []
+
+
+def test_changelist_counts_other_filters_with_a_limit(root_client, customers):
+    with CaptureQueriesContext(connection) as captured:
+        response = root_client.get(CHANGELIST, {"q": "a", "country": "SN"})
+    assert response.context["cl"].result_count == 1
+    counts = customer_counts(captured)
     assert counts and all("LIMIT" in sql.upper() for sql in counts)
 
 
@@ -121,12 +138,13 @@ def test_changelist_offers_no_per_filter_counts(root_client, customers):
     assert "(1)" not in response.text
 
 
-def test_paginator_caps_the_count_and_says_so(merchant):
-    for _ in range(3):
-        make_customer(merchant)
-    paginator = CappedCountPaginator(Customer.objects.order_by("pk"), per_page=1)
-    paginator.cap = 2
-    assert (paginator.count, paginator.capped) == (2, True)
+def test_a_search_past_the_cap_says_more_than(root_client, merchant, monkeypatch):
+    for n in range(3):
+        make_customer(merchant, name=f"Awa {n}")
+    monkeypatch.setattr("customers.listing.TOTAL_CAP", 2)
+    response = root_client.get(CHANGELIST, {"q": "awa"})
+    assert (response.context["cl"].result_count, len(listed(response))) == (2, 3)
+    assert "More than 2 customers: search or filter to narrow them down." in response.text
 
 
 def test_add_runs_the_customer_rules_and_shows_errors(root_client, merchant):

@@ -73,6 +73,7 @@ def test_list_is_newest_first_in_the_envelope_with_page_meta(api, registry):
         "page": 1,
         "limit": 20,
         "total": 4,
+        "total_is_exact": True,
         "pages": 1,
         "has_more": False,
         "next_cursor": None,
@@ -88,6 +89,7 @@ def test_an_empty_list_has_zero_pages(api):
             "page": 1,
             "limit": 20,
             "total": 0,
+            "total_is_exact": True,
             "pages": 0,
             "has_more": False,
             "next_cursor": None,
@@ -300,7 +302,9 @@ def test_page_mode_meta_on_a_middle_page(api, registry):
         "pages": 4,
         "has_more": True,
     }
-    assert list(meta) == ["page", "limit", "total", "pages", "has_more", "next_cursor"]
+    assert list(meta) == [
+        "page", "limit", "total", "total_is_exact", "pages", "has_more", "next_cursor",
+    ]  # fmt: skip
     after = api.get(URL, {"limit": 1, "cursor": meta["next_cursor"]})
     assert names(after) == ["Chidi Okafor"]
 
@@ -313,6 +317,7 @@ def test_the_last_page_has_no_more_and_no_cursor(api, registry):
         "page": 2,
         "limit": 3,
         "total": 4,
+        "total_is_exact": True,
         "pages": 2,
         "has_more": False,
         "next_cursor": None,
@@ -328,6 +333,7 @@ def test_a_page_past_the_end_is_200_with_empty_data(api, registry):
             "page": 99,
             "limit": 20,
             "total": 4,
+            "total_is_exact": True,
             "pages": 1,
             "has_more": False,
             "next_cursor": None,

@@ -1,9 +1,11 @@
-"""The list's two pagination modes, as SPEC section 3 describes them.
+"""The list's two pagination modes.
 
-Page mode (``?page=``, the default) counts, so it can say ``total`` and ``pages``. Cursor mode
-(``?cursor=``) never counts: it continues strictly after the last row it returned, on the
-ordering column and then the id (a keyset served by the (merchant, column, id) indexes), so rows
-created or deleted meanwhile never make a client skip or repeat one.
+Page mode (``?page=``, the default) says ``total`` and ``pages``: from the merchants' kept
+counts when they can answer, otherwise counted up to a cap (``meta.total_is_exact`` says
+which; see ``customers.listing``). Cursor mode (``?cursor=``) never counts: it continues
+strictly after the last row it returned, on the ordering column and then the id (a keyset served
+by the (merchant, column, id) indexes), so rows created or deleted meanwhile never make a client
+skip or repeat one.
 
 Cursors are signed: opaque to clients, and a tampered or foreign one is a 400 naming ``cursor``.
 """
@@ -19,6 +21,8 @@ from django.db.models import Q, QuerySet
 from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
+
+from customers.listing import TOTAL_CAP, page_rows
 
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 CURSOR_SALT = "customers.api.cursor"
@@ -108,20 +112,22 @@ class CustomerPagination(BasePagination):
         self.meta: dict[str, Any]
         if position is not None:
             rows = list(queryset.filter(position.rows_after())[: limit + 1])
-            has_more = len(rows) > limit
-            rows = rows[:limit]
             self.meta = {"limit": limit}
         else:
-            total = queryset.count()
+            # The view knows which filters are in force, and so how to total them.
+            total, exact = view.list_total()
             offset = (page - 1) * limit
-            rows = list(queryset[offset : offset + limit]) if offset < total else []
-            has_more = offset + limit < total
+            past_the_end = exact and offset >= total
+            rows = [] if past_the_end else page_rows(queryset, offset, limit + 1)
             self.meta = {
                 "page": page,
                 "limit": limit,
                 "total": total,
+                "total_is_exact": exact,
                 "pages": math.ceil(total / limit),
             }
+        has_more = len(rows) > limit
+        rows = rows[:limit]
         self.meta["has_more"] = has_more
         self.meta["next_cursor"] = (
             KeysetPosition.after_row(ordering, rows[-1]).encode() if has_more and rows else None
@@ -154,7 +160,9 @@ class CustomerPagination(BasePagination):
                 "meta": {
                     "type": "object",
                     "description": (
-                        "Page mode: page, limit, total, pages, has_more, next_cursor. "
+                        "Page mode: page, limit, total, total_is_exact, pages, has_more, "
+                        "next_cursor. `total` is exact when `total_is_exact`; otherwise there "
+                        f"are more than {TOTAL_CAP} matches and `total` is {TOTAL_CAP}. "
                         "Cursor mode (with `cursor`): limit, has_more, next_cursor; it never "
                         "counts."
                     ),
@@ -163,6 +171,7 @@ class CustomerPagination(BasePagination):
                         "page": {"type": "integer", "minimum": 1},
                         "limit": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
                         "total": {"type": "integer", "minimum": 0},
+                        "total_is_exact": {"type": "boolean"},
                         "pages": {"type": "integer", "minimum": 0},
                         "has_more": {"type": "boolean"},
                         "next_cursor": nullable_cursor,

@@ -17,9 +17,10 @@ from rest_framework import exceptions, permissions
 from rest_framework.views import APIView
 
 from customers.filtersets import CustomerFilterSet
+from customers.listing import list_total
 from customers.models import ApiKey, Customer
 from customers.normalizers import NULL_CHARACTER_MESSAGE
-from customers.selectors import customers_for_caller, only_merchant_of
+from customers.selectors import customer_counts_for_caller, customers_for_caller, only_merchant_of
 from customers.services import customer_delete
 
 from .pagination import CustomerPagination
@@ -34,6 +35,15 @@ from .schema import (
 )
 from .serializers import CustomerSerializer
 from .viewsets import ResourceViewSet
+
+
+class KeptFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, keeping its FilterSet on the view: the list's total asks it
+    which filters are in force."""
+
+    def get_filterset(self, request, queryset, view):
+        view.filterset = super().get_filterset(request, queryset, view)
+        return view.filterset
 
 
 @extend_schema_view(
@@ -80,7 +90,8 @@ class CustomerViewSet(ResourceViewSet):
     """Customers of the caller's merchant: an API key's, or a staff user's merchants."""
 
     serializer_class = CustomerSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [KeptFilterBackend]
+    filterset: CustomerFilterSet
     filterset_class = CustomerFilterSet
     pagination_class = CustomerPagination
     permission_classes = [permissions.IsAuthenticated, ApiKeyHasScope, SessionHasModelPermission]
@@ -92,6 +103,11 @@ class CustomerViewSet(ResourceViewSet):
         # Tenancy, for every action, filter and search: another merchant's customer is
         # invisible, so it is a 404 exactly like a missing one.
         return customers_for_caller(self.request.user, self.get_api_key())
+
+    def list_total(self) -> tuple[int, bool]:
+        """(total, exact) of the list being paged, for page mode."""
+        counts = customer_counts_for_caller(self.request.user, self.get_api_key())
+        return list_total(self.filterset, counts)
 
     def get_actor(self):
         return self.get_api_key() or self.request.user

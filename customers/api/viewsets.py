@@ -94,6 +94,10 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if errors:
             raise exceptions.ValidationError(errors)
 
+    def filter_queryset(self, queryset):
+        # Filters belong to the list; one resource is found by its id alone.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
     # --- ETags --------------------------------------------------------------------------
 
     @staticmethod

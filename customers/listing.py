@@ -1,0 +1,77 @@
+"""How every door totals and pages a customer list at any size.
+
+- The total comes from the merchants' kept counts when the filters in force are ones they know
+  (none, status, type, active); otherwise the matches are counted up to ``TOTAL_CAP``, and past
+  it the total says "at least" rather than count the merchant's whole table.
+- A page past the first finds its rows' ids in the ordering's index alone, then fetches just
+  those rows (a deferred join): a deep page reads index entries, not the rows it skips.
+"""
+
+from collections.abc import Sequence
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet, Subquery
+
+from .filtersets import CustomerFilterSet
+from .models import Customer, CustomerCount
+
+#: Past this many matches a total is not counted on: it is this number, and not exact.
+TOTAL_CAP = 10_000
+
+
+def list_total(filterset: CustomerFilterSet, counts: QuerySet[CustomerCount]) -> tuple[int, bool]:
+    """(total, whether it is exact) of the customers ``filterset`` selects; ``counts`` are the
+    kept counts of the merchants the list is scoped to."""
+    total = filterset.counted_total(counts)
+    if total is not None:
+        return total, True
+    return capped_count(filterset.qs)
+
+
+def capped_count(queryset: QuerySet) -> tuple[int, bool]:
+    """(total, whether it is exact) of ``queryset``, counted up to ``TOTAL_CAP`` rows."""
+    # No ORDER BY: the rows are only counted, and a LIMIT without a sort stops early.
+    counted = queryset.order_by()[: TOTAL_CAP + 1].count()
+    return min(counted, TOTAL_CAP), counted <= TOTAL_CAP
+
+
+def page_rows(
+    queryset: QuerySet[Customer], offset: int, limit: int, *, related: Sequence[str] = ()
+) -> list[Customer]:
+    """``queryset[offset:offset + limit]`` (an ordered queryset), with ``related`` joined."""
+    if offset == 0:
+        return list(queryset.select_related(*related)[:limit])
+    ids = queryset.values("pk")[offset : offset + limit]
+    page = Customer.objects.filter(pk__in=Subquery(ids)).select_related(*related)
+    return list(page.order_by(*queryset.query.order_by))
+
+
+class ListPaginator(Paginator):
+    """Django's paginator over a customer list whose total is given (see ``list_total``) and
+    whose pages are fetched by ``page_rows``. ``total_is_exact`` is false when the total is
+    ``TOTAL_CAP`` and more match."""
+
+    def __init__(
+        self,
+        object_list: QuerySet[Customer],
+        per_page: int,
+        *,
+        total: int,
+        total_is_exact: bool = True,
+        related: Sequence[str] = (),
+        **kwargs,
+    ):
+        super().__init__(object_list, per_page, **kwargs)
+        self.rows = object_list
+        self.total, self.total_is_exact, self.related = total, total_is_exact, related
+
+    @property
+    def count(self) -> int:
+        return self.total
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        offset = (number - 1) * self.per_page
+        rows = page_rows(self.rows, offset, self.per_page, related=self.related)
+        # _get_page is Paginator's documented hook; django-stubs omit it.
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]
