@@ -24,7 +24,7 @@ run: $(BIN)/.installed
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(BIN)/.installed
-	$(TEST_ENV) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

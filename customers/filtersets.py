@@ -18,6 +18,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from . import normalizers
 from .models import Customer, CustomerCount
 
+#: The trigram indexes that serve a search need three characters to look anything up.
+SEARCH_MIN_LENGTH = 3
+
 
 class NormalizedField(forms.CharField):
     """A text field whose value goes through one of the customer normalisers."""
@@ -164,7 +167,12 @@ class CustomerFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
         label="Search",
-        help_text="Part of the name, email, phone, reference or company, any case.",
+        help_text=f"At least {SEARCH_MIN_LENGTH} characters of the name, email, phone, "
+        "reference or company, any case.",
+        min_length=SEARCH_MIN_LENGTH,
+        error_messages={
+            "min_length": "Search for at least %(limit_value)d characters (this is %(show_value)d)."
+        },
     )
     ordering = django_filters.ChoiceFilter(
         choices=[(value, value) for value in ORDERINGS],
@@ -187,11 +195,19 @@ class CustomerFilterSet(django_filters.FilterSet):
         )
 
     def filter_is_active(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        active = Q(status=Customer.Status.ACTIVE)
-        return queryset.filter(active if value == "true" else ~active)
+        # Statuses by name rather than "not active", so the status index can find them.
+        active = Customer.Status.ACTIVE
+        others = [status for status in Customer.Status.values if status != active]
+        return queryset.filter(status__in=[active] if value == "true" else others)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # The form field has trimmed the value, and an empty one never reaches a filter method.
+        return self.search_customers(queryset, value)
+
+    @staticmethod
+    def search_customers(queryset: QuerySet, value: str) -> QuerySet:
+        """Customers with ``value`` in their name, email, phone, reference or company, any
+        case: ``UPPER(col) LIKE``, the expression of the trigram indexes."""
         return queryset.filter(
             Q(name__icontains=value)
             | Q(email__icontains=value)

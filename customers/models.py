@@ -274,8 +274,18 @@ class Customer(models.Model):
             models.Index(fields=["merchant", "updated_at", "id"], name="customer_updated_idx"),
             models.Index(fields=["merchant", "name", "id"], name="customer_name_idx"),
             models.Index(fields=["merchant", "phone"], name="customer_phone_idx"),
-            models.Index(fields=["merchant", "status"], name="customer_status_idx"),
-            models.Index(fields=["merchant", "country"], name="customer_country_idx"),
+            # An equality filter, then the default order: the rows of a rare status, type,
+            # country or currency are found, newest first, without walking everyone else's.
+            models.Index(
+                fields=["merchant", "status", "created_at", "id"], name="customer_status_idx"
+            ),
+            models.Index(fields=["merchant", "type", "created_at", "id"], name="customer_type_idx"),
+            models.Index(
+                fields=["merchant", "country", "created_at", "id"], name="customer_country_idx"
+            ),
+            models.Index(
+                fields=["merchant", "currency", "created_at", "id"], name="customer_currency_idx"
+            ),
             # (merchant, lower(email)) and (merchant, reference) are the unique constraints'.
         ]
 

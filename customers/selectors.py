@@ -7,6 +7,7 @@ an API key only its own merchant. The dashboard, the admin and the API all start
 import uuid
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection
 from django.db.models import QuerySet
 
 from .models import ApiKey, Customer, CustomerCount, CustomerEvent, Merchant
@@ -37,9 +38,10 @@ def merchant_ids_for_user(user: StaffUser) -> list[uuid.UUID]:
 
 
 def scoped_to_user(queryset: QuerySet, user: StaffUser) -> QuerySet:
-    """The rows of ``queryset`` (a model with a ``merchant``) that ``user`` may see."""
-    if user.is_active and user.is_superuser:
-        return queryset
+    """The rows of ``queryset`` (a model with a ``merchant``) that ``user`` may see.
+
+    A superuser's too are filtered by merchant ids (all of them): with them the planner can use
+    the indexes that lead with the merchant."""
     return queryset.filter(merchant_id__in=merchant_ids_for_user(user))
 
 
@@ -82,6 +84,36 @@ def customer_counts_for_caller(
 
 def api_keys_for_user(user: StaffUser) -> QuerySet[ApiKey]:
     return scoped_to_user(ApiKey.objects.all(), user)
+
+
+def customer_countries(merchant_ids: list[uuid.UUID]) -> list[str]:
+    """The countries the merchants' customers live in, sorted.
+
+    On PostgreSQL, one probe of the (merchant, country, …) index per country found (a "loose
+    index scan"), instead of a pass over every customer; elsewhere a plain DISTINCT.
+    """
+    if connection.vendor != "postgresql":
+        rows = Customer.objects.filter(merchant_id__in=merchant_ids).exclude(country="")
+        return list(rows.order_by("country").values_list("country", flat=True).distinct())
+    table = Customer._meta.db_table
+    countries: set[str] = set()
+    with connection.cursor() as cursor:
+        for merchant_id in merchant_ids:
+            cursor.execute(
+                f"""
+                WITH RECURSIVE found (country) AS (
+                    SELECT min(country) FROM {table} WHERE merchant_id = %(m)s AND country > ''
+                  UNION ALL
+                    SELECT (SELECT min(country) FROM {table}
+                            WHERE merchant_id = %(m)s AND country > found.country)
+                    FROM found WHERE found.country IS NOT NULL
+                )
+                SELECT country FROM found WHERE country IS NOT NULL
+                """,
+                {"m": merchant_id},
+            )
+            countries.update(country for (country,) in cursor.fetchall())
+    return sorted(countries)
 
 
 def customer_history(customer: Customer) -> QuerySet[CustomerEvent]:

@@ -125,10 +125,28 @@ def test_changelist_totals_come_from_the_kept_counts(
 
 def test_changelist_counts_other_filters_with_a_limit(root_client, customers):
     with CaptureQueriesContext(connection) as captured:
-        response = root_client.get(CHANGELIST, {"q": "a", "country": "SN"})
+        response = root_client.get(CHANGELIST, {"q": "ama", "country": "SN"})
     assert response.context["cl"].result_count == 1
     counts = customer_counts(captured)
     assert counts and all("LIMIT" in sql.upper() for sql in counts)
+
+
+def test_a_search_needs_three_characters(root_client, customers):
+    response = root_client.get(CHANGELIST, {"q": " Ba "})
+    assert listed(response) == set()
+    assert "Search for at least 3 characters." in response.text
+
+
+@pytest.mark.parametrize(
+    ("term", "found"),
+    [("amadou ba", {"Amadou Ba"}), ("Ba Amadou", set()), ("CUS-1", {"Amadou Ba"}),
+     ("example.com", {"Amadou Ba", "James Okafor"}), ("771234", {"Amadou Ba"})],
+)  # fmt: skip
+def test_search_finds_what_the_api_and_the_dashboard_find(client, merchant, customers, term, found):
+    client.force_login(make_user(merchant, group="Viewer"))
+    assert listed(client.get(CHANGELIST, {"q": term})) == found
+    dashboard = client.get(reverse("customers:list"), {"search": term})
+    assert {customer.name for customer in dashboard.context["object_list"]} == found
 
 
 def test_changelist_offers_no_per_filter_counts(root_client, customers):
@@ -387,3 +405,11 @@ def test_staff_groups_have_their_permissions():
         "view_customer", "add_customer", "change_customer", "delete_customer",
         "view_apikey", "add_apikey", "change_apikey", "delete_apikey",
     }  # fmt: skip
+
+
+def test_names_sort_only_where_one_merchant_is_listed(root_client, client, merchant, customers):
+    assert root_client.get(CHANGELIST).context["cl"].sortable_by == ("created_at",)
+    one = root_client.get(CHANGELIST, {"merchant__id__exact": merchant.pk})
+    assert one.context["cl"].sortable_by == ("name", "created_at")
+    client.force_login(make_user(merchant, group="Viewer"))
+    assert client.get(CHANGELIST).context["cl"].sortable_by == ("name", "created_at")

@@ -99,7 +99,7 @@ def test_seed_demo_is_safe_to_rerun_and_keeps_one_live_key():
 
 
 def test_seed_demo_generates_customers_in_bulk():
-    lines = run("seed_demo", "--customers", "250", "--batch-size", "100")
+    lines = run("seed_demo", "--customers", "250")
     assert Customer.objects.count() == len(DEMO_CUSTOMERS) + 250
     assert any(line.startswith("Generated 250 customers in ") for line in lines)
 

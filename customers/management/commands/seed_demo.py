@@ -3,10 +3,9 @@ import time
 
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from tqdm import tqdm
 
-from customers.demo import DEMO_CUSTOMERS, generated_customers
+from customers.demo import DEMO_CUSTOMERS, insert_generated_customers
 from customers.models import ApiKey, Customer, Membership, Merchant
 from customers.services import api_key_create, api_key_revoke, customer_create
 
@@ -29,11 +28,10 @@ class Command(BaseCommand):
             metavar="N",
             help="Also generate N realistic customers with bulk inserts (e.g. 1000000).",
         )
-        parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
         parser.add_argument("--password", help="The demo user's password (default: random).")
 
-    def handle(self, *args, customers, batch_size, base_url, password, **options):
+    def handle(self, *args, customers, base_url, password, **options):
         merchant, _ = Merchant.objects.get_or_create(
             slug=DEMO_SLUG, defaults={"name": "Teranga Market"}
         )
@@ -43,7 +41,7 @@ class Command(BaseCommand):
             f"{len(DEMO_CUSTOMERS)} demo customers, {created} new."
         )
         if customers > 0:
-            self._generate(merchant, customers, batch_size)
+            self._generate(merchant, customers)
 
         password = password or secrets.token_urlsafe(9)
         user = self._demo_user(merchant, password)
@@ -74,19 +72,14 @@ class Command(BaseCommand):
                 created += 1
         return created
 
-    def _generate(self, merchant: Merchant, count: int, batch_size: int) -> None:
+    def _generate(self, merchant: Merchant, count: int) -> None:
         started = time.monotonic()
-        rows = generated_customers(merchant, count)
         with tqdm(total=count, unit=" customers", disable=None) as progress:
-            while True:
-                batch = [row for _, row in zip(range(batch_size), rows, strict=False)]
-                if not batch:
-                    break
-                with transaction.atomic():
-                    Customer.objects.bulk_create(batch, batch_size=batch_size)
-                progress.update(len(batch))
+            insert_generated_customers(merchant, count, progress=progress.update)
         elapsed = time.monotonic() - started
-        self.stdout.write(f"Generated {count} customers in {elapsed:.1f} s.")
+        self.stdout.write(
+            f"Generated {count} customers in {elapsed:.1f} s ({count / elapsed:,.0f}/s)."
+        )
 
     def _demo_user(self, merchant: Merchant, password: str) -> User:
         user, _ = User.objects.get_or_create(
