@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with Python >= 3.11 and make:
-#   make run    virtualenv, dependencies from the lock, migrations, demo data, dev server
+#   make run    virtualenv with the production dependencies, migrations, demo data, dev server
 #   make test   the whole suite (SQLite; PostgreSQL when DATABASE_URL is set)
 
 PYTHON ?= python3
@@ -9,13 +9,23 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Tests need a key but never a real one; DEBUG stays off as in production.
 TEST_ENV := SECRET_KEY=test-only-not-secret DEBUG=false ALLOWED_HOSTS=testserver,localhost,127.0.0.1
+# The tool that pins both lock files, itself pinned.
+PIP_TOOLS := pip-tools==7.6.2
+COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint format bench lock clean
+.PHONY: run test lint typecheck format bench lock clean
 
+# Production dependencies only: what `make run` and a server need.
 $(BIN)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	touch $@
+
+# The same pins, plus the tools for tests and checks.
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 run: $(BIN)/.installed
@@ -23,25 +33,32 @@ run: $(BIN)/.installed
 	DEBUG=true $(BIN)/python manage.py seed_demo
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(BIN)/.installed
+# --dist loadgroup: the query-plan tests share one large database, so they share one worker.
+test: $(BIN)/.installed-dev
 	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/djlint templates --lint
+	$(BIN)/djlint templates --check
 
-format: $(BIN)/.installed
+typecheck: $(BIN)/.installed-dev
+	DEBUG=true $(BIN)/mypy
+
+format: $(BIN)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	$(BIN)/djlint templates --reformat
 
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed-dev
 	$(BIN)/python benchmarks/run.py
 
-# Re-pin every dependency after editing pyproject.toml.
+# Re-pin both lock files after editing pyproject.toml (the dev lock keeps the production pins).
 lock: $(BIN)/.installed
-	$(BIN)/pip install --quiet pip-tools
-	$(BIN)/pip-compile --quiet --extra dev --strip-extras --generate-hashes \
-		-o requirements.lock pyproject.toml
+	$(BIN)/pip install --quiet $(PIP_TOOLS)
+	$(COMPILE) -o requirements.lock pyproject.toml
+	$(COMPILE) --extra dev --constraint requirements.lock -o requirements-dev.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
