@@ -6,7 +6,9 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
+from customers.api.serializers import CustomerSerializer
 from customers.models import Customer, CustomerEvent
+from customers.services import EDITABLE_FIELDS
 from tests.factories import make_api_key, make_customer
 
 pytestmark = pytest.mark.django_db
@@ -877,3 +879,11 @@ def test_patch_with_if_match_that_loses_a_race_is_412(api, merchant, concurrent_
     assert response.status_code == 412
     customer.refresh_from_db()
     assert (customer.company, customer.version) == ("", 2)
+
+
+def test_the_api_writes_exactly_the_fields_every_door_writes():
+    # A field writable through the API and not through the services (or the reverse) would be
+    # a rule one door enforces and another does not.
+    fields = CustomerSerializer().fields
+    writable = [name for name, field in fields.items() if not field.read_only]
+    assert writable == list(EDITABLE_FIELDS)

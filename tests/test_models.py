@@ -201,7 +201,14 @@ def test_database_refuses_duplicate_reference_that_bypasses_validation(merchant)
 
 def test_database_allows_duplicates_across_merchants(merchant, other_merchant):
     raw_insert(merchant, email="a@example.com", reference="CUS-1")
-    raw_insert(other_merchant, email="a@example.com", reference="CUS-1")
+    raw_insert(other_merchant, email="A@example.com", reference="CUS-1")
+    stored = Customer.objects.order_by("merchant__slug").values_list(
+        "merchant__slug", "email", "reference"
+    )
+    assert list(stored) == [
+        ("lagos-goods", "A@example.com", "CUS-1"),
+        ("teranga", "a@example.com", "CUS-1"),
+    ]
 
 
 @pytest.mark.parametrize(
