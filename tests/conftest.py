@@ -46,3 +46,25 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def deleted_meanwhile(monkeypatch):
+    """Another request deletes the customer between a door's read and its write: each door's
+    call to the update and delete services first deletes the customer behind its back."""
+    from customers import admin, forms, views
+    from customers.api import serializers
+    from customers.models import Customer
+
+    def deleting_first(service):
+        def run(*, customer, **kwargs):
+            Customer.objects.filter(pk=customer.pk).delete()
+            return service(customer=customer, **kwargs)
+
+        return run
+
+    for module, name in [
+        (forms, "customer_update"), (serializers, "customer_update"),
+        (views, "customer_delete"), (admin, "customer_delete"),
+    ]:  # fmt: skip
+        monkeypatch.setattr(module, name, deleting_first(getattr(module, name)))

@@ -265,22 +265,6 @@ def test_a_save_checks_each_unique_constraint_once(root_client, customers):
     assert len(unique_checks) == 2  # email and reference, by the service only
 
 
-@pytest.fixture
-def deleted_meanwhile(monkeypatch):
-    """Another request deletes the customer between this request's read and its write."""
-    from customers import admin, forms
-
-    def deleting_first(service):
-        def run(*, customer, **kwargs):
-            Customer.objects.filter(pk=customer.pk).delete()
-            return service(customer=customer, **kwargs)
-
-        return run
-
-    monkeypatch.setattr(forms, "customer_update", deleting_first(forms.customer_update))
-    monkeypatch.setattr(admin, "customer_delete", deleting_first(admin.customer_delete))
-
-
 def test_saving_a_customer_deleted_meanwhile_says_so(root_client, customers, deleted_meanwhile):
     amadou = customers["amadou"]
     response = root_client.post(change_url(amadou), amadou_form(name="Late"))

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from customers.api import views
 from customers.api.exceptions import ERROR_CODES
-from customers.models import Customer, CustomerEvent, Merchant
+from customers.models import CustomerEvent, Merchant
 from tests.factories import make_api_key, make_customer
 
 pytestmark = pytest.mark.django_db
@@ -62,20 +62,6 @@ def test_a_missing_row_the_code_did_not_expect_is_a_500_not_a_404(api, monkeypat
     assert [r.getMessage() for r in caplog.records if r.name == "customers.api.exceptions"] == [
         f"Unexpected error (request {response['X-Request-ID']})"
     ]
-
-
-@pytest.fixture
-def deleted_meanwhile(monkeypatch):
-    """Another request deletes the customer between this request's read and its write."""
-    from customers.api import serializers
-
-    real_update = serializers.customer_update
-
-    def update_after_a_concurrent_delete(*, customer, **kwargs):
-        Customer.objects.filter(pk=customer.pk).delete()
-        return real_update(customer=customer, **kwargs)
-
-    monkeypatch.setattr(serializers, "customer_update", update_after_a_concurrent_delete)
 
 
 @pytest.mark.parametrize("if_match", [None, '"1"'])

@@ -796,22 +796,6 @@ def test_a_form_refused_by_its_own_inputs_still_shows_the_model_errors(client, e
     assert not Customer.objects.exists()
 
 
-@pytest.fixture
-def deleted_meanwhile(monkeypatch):
-    """Another request deletes the customer between this request's read and its write."""
-    from customers import forms, views
-
-    def deleting_first(service):
-        def run(*, customer, **kwargs):
-            Customer.objects.filter(pk=customer.pk).delete()
-            return service(customer=customer, **kwargs)
-
-        return run
-
-    monkeypatch.setattr(forms, "customer_update", deleting_first(forms.customer_update))
-    monkeypatch.setattr(views, "customer_delete", deleting_first(views.customer_delete))
-
-
 def test_saving_a_customer_deleted_meanwhile_says_so(client, editor, customer, deleted_meanwhile):
     response = logged_in(client, editor).post(
         reverse("customers:update", args=[customer.pk]),
