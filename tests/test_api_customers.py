@@ -887,3 +887,24 @@ def test_the_api_writes_exactly_the_fields_every_door_writes():
     fields = CustomerSerializer().fields
     writable = [name for name, field in fields.items() if not field.read_only]
     assert writable == list(EDITABLE_FIELDS)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"name": "Plain", "phone": "+221771234567"},
+        {
+            "name": "Kofi Mensah", "first_name": "Kofi", "last_name": "Mensah",
+            "company": "Mensah Ltd", "reference": "CUS-9", "email": "kofi@example.com",
+            "phone": "+233241234567", "whatsapp": "+233241234567", "country": "GH",
+            "currency": "GHS", "website": "https://mensah.example.com", "description": "VIP",
+            "type": "business", "status": "blocked", "address": {"city": "Accra"},
+            "metadata": {"tier": "gold", "score": 9.5, "kyc": True},
+        },
+    ],
+)  # fmt: skip
+def test_the_written_out_rendering_equals_what_the_declared_fields_render(merchant, fields):
+    customer = Customer.objects.get(pk=make_customer(merchant, **fields).pk)
+    serializer = CustomerSerializer(customer)
+    by_fields = super(CustomerSerializer, serializer).to_representation(customer)
+    assert json.dumps(serializer.to_representation(customer)) == json.dumps(by_fields)

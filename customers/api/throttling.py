@@ -1,11 +1,15 @@
-"""Requests per API key (or staff user) and per window, counted in the Django cache.
+"""Requests per API key (or staff user) and per window, counted in the shared cache.
 
-The count is one atomic increment of a key per window, so with Redis as the cache the limit
-holds across every process and machine, not per worker.
+The count is one atomic increment of a key per window, so with Redis (``REDIS_URL``) the limit
+holds across every process and machine, not per worker; and it costs one round trip to Redis
+per request. Without Redis, Django's in-process cache counts (development, tests).
 """
 
+import functools
 import time
 
+import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.settings import api_settings
@@ -25,6 +29,29 @@ def parse_rate(rate: str) -> tuple[int, int]:
         raise ImproperlyConfigured(
             f"A throttle rate looks like '1000/minute', not {rate!r}."
         ) from None
+
+
+@functools.cache
+def _redis() -> redis.Redis:
+    """This process's client of the shared Redis, with its pool of connections."""
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def count_hit(key: str, timeout: int) -> int:
+    """One more hit on ``key``, which expires ``timeout`` seconds after its first; the hits so
+    far. With Redis, INCR and EXPIRE NX go in one pipeline: one round trip."""
+    if settings.REDIS_URL:
+        pipeline = _redis().pipeline(transaction=False)
+        pipeline.incr(cache.make_key(key))
+        pipeline.expire(cache.make_key(key), timeout, nx=True)
+        count, _ = pipeline.execute()
+        return count
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=timeout)
+        return 1
 
 
 class ApiKeyRateThrottle(BaseThrottle):
@@ -48,13 +75,7 @@ class ApiKeyRateThrottle(BaseThrottle):
         limit, period = parse_rate(str(rate))
         now = time.time()
         window = int(now // period)
-        key = f"throttle:{self.scope}:{ident}:{window}"
-        cache.add(key, 0, timeout=period + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
+        count = count_hit(f"throttle:{self.scope}:{ident}:{window}", period + 1)
         self._wait = (window + 1) * period - now
         return count <= limit
 
