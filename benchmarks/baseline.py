@@ -25,13 +25,13 @@ def replay(request, scenario: str):
     queries = statements().get(scenario)
     if queries is None:
         return JsonResponse({"error": f"no SQL captured for {scenario}"}, status=404)
+    results = []
     with connection.cursor() as cursor:
         for sql in queries:
             cursor.execute(sql)
-            if cursor.description is not None:
-                columns = [column.name for column in cursor.description]
-                rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            columns = [column.name for column in cursor.description]
+            results.append([dict(zip(columns, row, strict=True)) for row in cursor.fetchall()])
     return HttpResponse(
-        orjson.dumps({"data": rows}, option=orjson.OPT_NON_STR_KEYS),
+        orjson.dumps({"data": results}, default=str, option=orjson.OPT_NON_STR_KEYS),
         content_type="application/json",
     )

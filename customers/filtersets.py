@@ -5,6 +5,7 @@ silently ignored filter. Values are normalised by the same functions as the stor
 ``country=Senegal`` finds what was stored as ``SN``.
 """
 
+import copy
 import datetime
 import functools
 
@@ -80,11 +81,35 @@ class DateOrDateTimeInput(forms.TextInput):
         return context
 
 
-class NormalizedFilter(django_filters.CharFilter):
+class SharedOptions(django_filters.Filter):
+    """A filter whose copies share its options.
+
+    django-filter deep-copies every declared filter for each FilterSet it builds, that is for
+    every request, and the copying was most of a list request's filtering cost. Options
+    (labels, choices, widgets, the form field) never change after declaration; what a FilterSet
+    sets on its copy (its parent, its model) is set on the copy itself.
+    """
+
+    def __deepcopy__(self, memo):
+        copied = copy.copy(self)
+        if copied.method is not None:
+            copied.method = copied.method  # a method filter calls its own copy's parent
+        return copied
+
+
+class TextFilter(SharedOptions, django_filters.CharFilter):
+    pass
+
+
+class OneOfFilter(SharedOptions, django_filters.ChoiceFilter):
+    pass
+
+
+class NormalizedFilter(TextFilter):
     field_class = NormalizedField
 
 
-class DateOrDateTimeFilter(django_filters.Filter):
+class DateOrDateTimeFilter(SharedOptions, django_filters.Filter):
     field_class = DateOrDateTimeField
 
     def __init__(self, *args, **kwargs):
@@ -92,8 +117,11 @@ class DateOrDateTimeFilter(django_filters.Filter):
         super().__init__(*args, **kwargs)
 
 
-class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+class ChoiceInFilter(django_filters.BaseInFilter, OneOfFilter):
     """One choice or several, comma-separated: ``status=active,blocked``."""
+
+
+FormClass = type[forms.Form]
 
 
 class CustomerFilterSet(django_filters.FilterSet):
@@ -112,19 +140,15 @@ class CustomerFilterSet(django_filters.FilterSet):
     #: Filters whose matches the kept counts can total (``CustomerCount``); ordering counts none.
     COUNTED = frozenset({"status", "type", "is_active", "ordering"})
 
-    email = django_filters.CharFilter(
-        method="filter_email", label="Email", help_text="Exact address, any case."
-    )
+    email = TextFilter(method="filter_email", label="Email", help_text="Exact address, any case.")
     phone = NormalizedFilter(
         field_name="phone",
         normalize=normalizers.normalize_phone,
         label="Phone",
         help_text="Exact number in international form, e.g. +221 77 123 45 67.",
     )
-    type = django_filters.ChoiceFilter(
-        choices=Customer.Type.choices, label="Type", empty_label="Any"
-    )
-    is_active = django_filters.ChoiceFilter(
+    type = OneOfFilter(choices=Customer.Type.choices, label="Type", empty_label="Any")
+    is_active = OneOfFilter(
         choices=[("true", "Active"), ("false", "Not active")],
         method="filter_is_active",
         label="Active",
@@ -140,7 +164,7 @@ class CustomerFilterSet(django_filters.FilterSet):
         widget=forms.Select,
         help_text="One status, or several comma-separated.",
     )
-    reference = django_filters.CharFilter(label="Reference", help_text="Exact reference.")
+    reference = TextFilter(label="Reference", help_text="Exact reference.")
     country = NormalizedFilter(
         field_name="country",
         normalize=normalizers.normalize_country,
@@ -165,7 +189,7 @@ class CustomerFilterSet(django_filters.FilterSet):
         label="Created before",
         help_text="ISO 8601 date or date-time (exclusive).",
     )
-    search = django_filters.CharFilter(
+    search = TextFilter(
         method="filter_search",
         label="Search",
         help_text=f"At least {SEARCH_MIN_LENGTH} characters of the name, email, phone, "
@@ -175,7 +199,7 @@ class CustomerFilterSet(django_filters.FilterSet):
             "min_length": "Search for at least %(limit_value)d characters (this is %(show_value)d)."
         },
     )
-    ordering = django_filters.ChoiceFilter(
+    ordering = OneOfFilter(
         choices=[(value, value) for value in ORDERINGS],
         method="filter_ordering",
         label="Order by",
@@ -189,7 +213,7 @@ class CustomerFilterSet(django_filters.FilterSet):
 
     @classmethod
     @functools.cache
-    def form_class(cls) -> "type[forms.Form]":
+    def form_class(cls) -> FormClass:
         """The form of the filters, built once: its fields are the same for every request."""
         fields = {name: filter_.field for name, filter_ in cls.base_filters.items()}
         return type(f"{cls.__name__}Form", (cls._meta.form,), fields)

@@ -285,3 +285,20 @@ def test_rebuilding_the_counts_while_writers_run_stays_exact(merchant):
         list(pool.map(lambda n: rebuild(n) if n % 5 == 0 else create(n), range(30)))
 
     assert kept(merchant) == actual(merchant)
+
+
+@pytest.mark.django_db
+def test_a_first_page_that_is_not_full_is_totalled_without_another_query(api, merchant):
+    for n in range(3):
+        make_customer(merchant, name=f"Awa {n}", country="SN")
+    api.get(URL)  # the key's first use is written once
+
+    with CaptureQueriesContext(connection) as captured:
+        meta = api.get(URL, {"country": "SN", "limit": 3}).json()["meta"]
+    with CaptureQueriesContext(connection) as full_page:
+        fuller = api.get(URL, {"country": "SN", "limit": 2}).json()["meta"]
+
+    assert (meta["total"], meta["total_is_exact"], meta["has_more"]) == (3, True, False)
+    assert len(captured) == 2  # the key, the page
+    assert (fuller["total"], fuller["has_more"]) == (3, True)
+    assert len(full_page) == 3  # the key, the page, the count

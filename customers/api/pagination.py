@@ -114,11 +114,16 @@ class CustomerPagination(BasePagination):
             rows = list(queryset.filter(position.rows_after())[: limit + 1])
             self.meta = {"limit": limit}
         else:
-            # The view knows which filters are in force, and so how to total them.
-            total, exact = view.list_total()
             offset = (page - 1) * limit
-            past_the_end = exact and offset >= total
-            rows = [] if past_the_end else page_rows(queryset, offset, limit + 1)
+            if offset == 0:
+                # A first page that is not full is the whole list: nothing to count.
+                rows = page_rows(queryset, 0, limit + 1)
+                total, exact = (len(rows), True) if len(rows) <= limit else view.list_total()
+            else:
+                # The view knows which filters are in force, and so how to total them.
+                total, exact = view.list_total()
+                past_the_end = exact and offset >= total
+                rows = [] if past_the_end else page_rows(queryset, offset, limit + 1)
             self.meta = {
                 "page": page,
                 "limit": limit,
