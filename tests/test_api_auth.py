@@ -2,6 +2,7 @@
 permissions, tenancy, and throttling."""
 
 import datetime
+import os
 import uuid
 
 import pytest
@@ -442,3 +443,45 @@ def test_a_missing_customer_is_the_same_404_as_another_merchants(api, merchant, 
     missing = other_api.get(f"{URL}/{uuid.uuid4()}")
 
     assert theirs.json() == missing.json()
+
+
+@pytest.fixture
+def redis_throttle(settings):
+    """The throttle counting in the real Redis of REDIS_URL (CI has one), in a database of its
+    own; without a Redis to talk to, the test is skipped locally and fails in CI."""
+    import redis
+
+    from customers.api import throttling
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis does not answer at {url}: {error}", pytrace=False)
+        pytest.skip(f"Redis does not answer at {url}")
+    settings.REDIS_URL = url
+    throttling._redis.cache_clear()
+    redis.Redis.from_url(url).flushdb()
+    yield redis.Redis.from_url(url)
+    throttling._redis.cache_clear()
+
+
+def test_with_redis_a_window_is_counted_in_one_round_trip_and_expires(
+    merchant, settings, monkeypatch, redis_throttle
+):
+    monkeypatch.setattr("customers.api.throttling.time", StoppedClock)
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "api_key": "2/minute"}
+    api_key, raw_key = make_api_key(merchant)
+    client = client_with_key(raw_key)
+
+    with override_settings(
+        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    ):
+        statuses = [client.get(URL).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+    (key,) = redis_throttle.keys("*throttle:api_key*")
+    assert key.decode().endswith(f"throttle:api_key:key:{api_key.pk}:{1_800_000_030 // 60}")
+    assert int(redis_throttle.get(key)) == 3
+    assert 0 < redis_throttle.ttl(key) <= 61
