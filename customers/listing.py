@@ -21,7 +21,9 @@ TOTAL_CAP = 10_000
 
 def list_total(filterset: CustomerFilterSet, counts: QuerySet[CustomerCount]) -> tuple[int, bool]:
     """(total, whether it is exact) of the customers ``filterset`` selects; ``counts`` are the
-    kept counts of the merchants the list is scoped to."""
+    kept counts of the merchants the list is scoped to. A refused filter selects nothing."""
+    if not filterset.is_valid():
+        return 0, True
     total = filterset.counted_total(counts)
     if total is not None:
         return total, True

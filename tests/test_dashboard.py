@@ -965,3 +965,18 @@ def test_same_query_string_gives_the_same_customers_in_dashboard_and_api(
 
     assert dashboard_ids == api_ids
     assert dashboard.context["paginator"].count == api.json()["meta"]["total"]
+
+
+def test_notes_keep_their_line_breaks_and_no_padding(client, viewer, merchant):
+    customer = make_customer(merchant, description="Pays on Fridays.\nCall first.")
+    body = logged_in(client, viewer).get(reverse("customers:detail", args=[customer.pk]))
+    assert '<dd class="description">Pays on Fridays.\nCall first.</dd>' in body.text
+
+
+def test_a_refused_filter_lists_and_counts_no_one(client, viewer, customer):
+    response = logged_in(client, viewer).get(reverse("customers:list"), {"search": "ad"})
+    assert response.context["form"].errors == {
+        "search": ["Search for at least 3 characters (this is 2)."]
+    }
+    assert list(response.context["object_list"]) == []
+    assert response.context["paginator"].count == 0
