@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "customers.middleware.RequestIDMiddleware",
+    "customers.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -178,6 +179,11 @@ LOGGING = {
 }
 
 # --- REST framework -------------------------------------------------------------------------
+
+# Largest request body the API reads, in bytes (413 beyond it, checked before reading). A
+# customer at every limit (50 metadata values of 500 characters, 1000-character notes) is far
+# below the default.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(256 * 1024)))
 
 # Requests per API key (and per staff user) per window; the counters live in the cache above.
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "1000/minute")

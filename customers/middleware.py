@@ -1,11 +1,19 @@
 """Request-wide plumbing that every door shares."""
 
+import io
 import re
+
+from django.conf import settings
+from django.http import HttpResponse
 
 from .ids import uuid7
 
 #: A client's request id is echoed only if it is short and made of safe characters.
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+/=@-]{1,128}")
+
+#: Bytes of an unread body read and dropped after the response, so the connection can carry
+#: the client's next request (a server closes it when more is left).
+DRAIN_CHUNK = 64 * 1024
 
 
 class RequestIDMiddleware:
@@ -21,3 +29,88 @@ class RequestIDMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.id
         return response
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+def body_limit(path: str) -> int:
+    """The largest body read for ``path``: the API's limit, else Django's own."""
+    if is_api_path(path):
+        return settings.API_MAX_BODY_BYTES
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def is_chunked(environ) -> bool:
+    encoding = environ.get("HTTP_TRANSFER_ENCODING", "")
+    return "chunked" in encoding.lower() and not environ.get("CONTENT_LENGTH")
+
+
+class ChunkedBodyMiddleware:
+    """WSGI: a body sent with ``Transfer-Encoding: chunked`` reaches Django with its length.
+
+    Django reads a body of ``CONTENT_LENGTH`` bytes, so without one a chunked body reads as
+    empty and a PATCH would change nothing. A server that has decoded the chunks (gunicorn sets
+    ``wsgi.input_terminated``) lets it be read to its end: it is read here, up to one byte more
+    than the path's limit, and handed on as a body of known length, so the limit refuses it
+    with 413 like any other. A server that has not decoded it gets 411 from
+    ``BodyLimitMiddleware``: the body is never silently dropped.
+    """
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        if is_chunked(environ) and environ.get("wsgi.input_terminated"):
+            body = environ["wsgi.input"].read(body_limit(environ.get("PATH_INFO", "")) + 1)
+            environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+            del environ["HTTP_TRANSFER_ENCODING"]
+        return self.application(environ, start_response)
+
+
+class BodyLimitMiddleware:
+    """The API refuses a body over its limit from ``Content-Length``, before reading a byte
+    (413), and a chunked body no server has decoded (411). After any response, what the view
+    left unread of a body (an early 401, 403 or 415) is read and dropped, up to Django's own
+    limit, so a kept-alive connection serves the client's next request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.refusal(request) or self.get_response(request)
+        self.drain(request)
+        return response
+
+    def refusal(self, request):
+        from customers.api.exceptions import LengthRequired, PayloadTooLarge, error_response
+
+        api = is_api_path(request.path_info)
+        if is_chunked(request.META):
+            if api:
+                return error_response(LengthRequired())
+            return HttpResponse(
+                LengthRequired.default_detail, status=411, content_type="text/plain"
+            )
+        limit = settings.API_MAX_BODY_BYTES
+        if api and content_length(request) > limit:
+            message = f"The request body is larger than {limit} bytes."
+            return error_response(PayloadTooLarge(message))
+        return None
+
+    @staticmethod
+    def drain(request):
+        left = min(content_length(request), settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        try:
+            while left > 0 and (chunk := request.read(min(left, DRAIN_CHUNK))):
+                left -= len(chunk)
+        except OSError:
+            pass  # the client went away: nothing to keep alive
+
+
+def content_length(request) -> int:
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0

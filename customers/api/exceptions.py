@@ -14,7 +14,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -36,6 +36,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "method_not_allowed": (405, "the Allow header lists the methods of the path"),
     "duplicate": (409, "the email or reference is taken; `fields` names it"),
     "idempotency_key_in_use": (409, "a request with this Idempotency-Key is still running"),
+    "length_required": (411, "a chunked body this server cannot read; send Content-Length"),
     "precondition_failed": (412, "If-Match does not match the customer's ETag"),
     "payload_too_large": (413, "the body is too large"),
     "unsupported_media_type": (415, "the body is not sent as application/json"),
@@ -88,6 +89,13 @@ class PreconditionFailed(SpecError):
 class PayloadTooLarge(SpecError):
     default_code = "payload_too_large"
     default_detail = "The request body is too large."
+
+
+class LengthRequired(SpecError):
+    default_code = "length_required"
+    default_detail = (
+        "This server cannot read a chunked body; send the body with a Content-Length header."
+    )
 
 
 class ServiceUnavailable(SpecError):
@@ -218,6 +226,15 @@ def as_api_exception(exc: Exception, context: dict) -> exceptions.APIException:
     else:
         logger.exception("Unexpected error (request %s)", request_id)
     return ServerError()
+
+
+def error_response(exc: SpecError) -> JsonResponse:
+    """The envelope of ``exc`` outside a view, from middleware that answers before DRF."""
+    return JsonResponse(
+        {"error": error_body(exc)},
+        status=exc.status_code,
+        json_dumps_params={"separators": (",", ":"), "ensure_ascii": False},
+    )
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response:

@@ -9,10 +9,6 @@ from rest_framework import exceptions, negotiation, parsers
 
 from .exceptions import PayloadTooLarge
 
-#: Largest body read, in bytes. A customer at every limit (50 metadata values of 500
-#: characters, 1000-character notes) is well under it; override with API_MAX_BODY_BYTES.
-DEFAULT_MAX_BODY_BYTES = 256 * 1024
-
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
@@ -39,11 +35,8 @@ class StrictJSONParser(parsers.JSONParser):
     would silently win), numbers that fit a float."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        limit = getattr(settings, "API_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
-        request = (parser_context or {}).get("request")
-        length = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if length and length.isdigit() and int(length) > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        # A Content-Length over the limit was refused before the view (BodyLimitMiddleware).
+        limit = settings.API_MAX_BODY_BYTES
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
             raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
