@@ -10,6 +10,7 @@ import hashlib
 from django.contrib import admin, messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
@@ -17,7 +18,7 @@ from . import selectors
 from .csvio import csv_response
 from .exceptions import CustomerNotFound
 from .filtersets import SEARCH_MIN_LENGTH, CustomerFilterSet
-from .forms import CustomerServiceForm
+from .forms import CustomerServiceForm, JSONTextField
 from .listing import ListPaginator, capped_count
 from .models import ApiKey, Customer, CustomerCount, Membership, Merchant
 from .normalizers import country_choices
@@ -113,6 +114,7 @@ class CustomerAdmin(TenantScopedAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # per-choice counts would each scan the table
     form = CustomerAdminForm
+    formfield_overrides = {models.JSONField: {"form_class": JSONTextField}}
     actions = ("block", "activate", "export_csv")
     readonly_fields = ("id", "source", "created_by", "created_at", "updated_at", "version")
     fieldsets = (

@@ -4,6 +4,7 @@ whose refusals land next to the fields: a customer saved here is checked and rec
 as one sent to the API."""
 
 import copy
+import json
 from typing import cast
 
 from django import forms
@@ -160,6 +161,33 @@ class MetadataField(forms.Field):
         if errors:
             raise ValidationError(errors)
         return metadata
+
+
+# --- JSON typed as text (the admin) ------------------------------------------------------------
+
+
+class JSONTextField(forms.JSONField):
+    """JSON typed as text, which reads any text without failing: numbers with more digits than
+    Python reads are invalid JSON like any other mistake, and what cannot be shown as typed (a
+    lone surrogate) is shown escaped. The model's rules then judge the value."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except (ValueError, RecursionError):
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except (ValueError, RecursionError):
+            return forms.fields.InvalidJSONInput(data)
+
+    def prepare_value(self, value):
+        text = super().prepare_value(value)
+        if normalizers.LONE_SURROGATE.search(text):
+            return json.dumps(value, cls=self.encoder)  # \u escapes, as it may have been typed
+        return text
 
 
 # --- saving through the services ------------------------------------------------------------

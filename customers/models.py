@@ -296,6 +296,12 @@ class Customer(models.Model):
         "customer_unique_reference_per_merchant": "reference",
     }
 
+    #: The fields of text, each checked for what no database column should receive.
+    TEXT_FIELDS = (
+        "reference", "name", "first_name", "last_name", "company", "email", "phone", "whatsapp",
+        "country", "currency", "website", "description", "status", "type",
+    )  # fmt: skip
+
     def __str__(self):
         return self.name
 
@@ -316,9 +322,15 @@ class Customer(models.Model):
         stored ("+221 77 123 45 67" is fine, " Ada@Example.COM " too).
         """
         errors = {}
+        for field in self.TEXT_FIELDS:
+            value = getattr(self, field)
+            if field in exclude or not isinstance(value, str):
+                continue
+            if problem := normalizers.text_problem(value):
+                errors[field] = [problem]
 
         def apply(field, normalize, *args):
-            if field in exclude:
+            if field in exclude or field in errors:
                 return
             value = getattr(self, field)
             if value is None:
@@ -329,6 +341,8 @@ class Customer(models.Model):
                 errors[field] = error.error_list
 
         for field in ("reference", "name", "first_name", "last_name", "company", "website"):
+            if field in errors:
+                continue
             value = getattr(self, field)
             setattr(self, field, value.strip() if value else "")
         if not self.name and self.first_name and "name" not in exclude:
@@ -347,6 +361,12 @@ class Customer(models.Model):
                 self.address = normalizers.normalize_address(self.address)
             except ValidationError as error:
                 errors["address"] = error.error_list
+        if "metadata" not in exclude:
+            # Here as well as in the field's validators, which skip an "empty" value such as [].
+            try:
+                normalizers.validate_metadata(self.metadata)
+            except ValidationError as error:
+                errors["metadata"] = error.error_list
         return errors
 
     def clean_fields(self, exclude=None):

@@ -20,11 +20,20 @@ PHONE_EXAMPLE = "+221771234567"
 
 #: No text we store or look up may hold a NUL character: no database column should receive one.
 NULL_CHARACTER_MESSAGE = "Null characters are not allowed."
+#: Nor half of a UTF-16 surrogate pair (JSON's "\ud800" alone): it is no character at all, and
+#: no database encoding can hold it.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE_MESSAGE = (
+    "Text must be valid Unicode: lone surrogates (\\ud800 to \\udfff) are not characters."
+)
 
 METADATA_MAX_KEYS = 50
 METADATA_KEY_MAX_LENGTH = 40
 METADATA_VALUE_MAX_LENGTH = 500
 METADATA_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
+#: Metadata numbers are those every JSON reader keeps exactly (I-JSON, RFC 7493): integers of
+#: at most this size either way, and finite floats.
+METADATA_INTEGER_LIMIT = 2**53 - 1
 
 ADDRESS_KEYS = ("line1", "line2", "city", "state", "postal_code")
 ADDRESS_VALUE_MAX_LENGTH = 200
@@ -44,6 +53,27 @@ COUNTRY_ALIASES = {
     "usa": "US",
     "united states of america": "US",
 }
+
+
+def text_problem(text: str) -> ValidationError | None:
+    """Why ``text`` cannot be stored (a NUL character, a lone surrogate), or None."""
+    if "\x00" in text:
+        return ValidationError(NULL_CHARACTER_MESSAGE, code="null_characters_not_allowed")
+    if LONE_SURROGATE.search(text):
+        return ValidationError(LONE_SURROGATE_MESSAGE, code="lone_surrogate")
+    return None
+
+
+def validate_storable_text(value) -> None:
+    """Refuse text that no database column should receive (see ``text_problem``)."""
+    if isinstance(value, str) and (problem := text_problem(value)):
+        raise problem
+
+
+def printable(text: str) -> str:
+    """``text`` safe to echo in a message: a lone surrogate, which no encoding can carry, shows
+    as U+FFFD."""
+    return LONE_SURROGATE.sub("\ufffd", text)
 
 
 def country_choices() -> list[tuple[str, str]]:
@@ -141,15 +171,23 @@ def normalize_phone(value: str, country: str = "") -> str:
 
 def _metadata_error(key: str, message: str, code: str, **params) -> ValidationError:
     # ``field`` lets the API name the nested field as ``metadata.<key>``.
+    key = printable(key)
     return ValidationError(
         message, code=code, params={"field": f"metadata.{key}", "key": key, **params}
+    )
+
+
+def _nested_problem(field: str, key: str, problem: ValidationError) -> ValidationError:
+    """A text problem of one key or value of an object field, named ``<field>.<key>``."""
+    return ValidationError(
+        problem.message, code=problem.code, params={"field": f"{field}.{printable(key)}"}
     )
 
 
 def validate_metadata(value) -> None:
     """Flat key-value pairs: ≤ 50 keys of ≤ 40 chars ``[A-Za-z0-9_.-]``; each value a string
     (≤ 500 chars), a number or a boolean."""
-    if value in (None, ""):
+    if value is None or value == "":
         return
     if not isinstance(value, dict):
         raise ValidationError(
@@ -165,7 +203,9 @@ def validate_metadata(value) -> None:
             )
         )
     for key, item in value.items():
-        if len(key) > METADATA_KEY_MAX_LENGTH:
+        if problem := text_problem(key) or (isinstance(item, str) and text_problem(item)):
+            errors.append(_nested_problem("metadata", key, problem))
+        elif len(key) > METADATA_KEY_MAX_LENGTH:
             errors.append(
                 _metadata_error(
                     key,
@@ -192,7 +232,10 @@ def validate_metadata(value) -> None:
                         limit=METADATA_VALUE_MAX_LENGTH,
                     )
                 )
-        elif not isinstance(item, bool | int | float | Decimal):
+        elif isinstance(item, int | float | Decimal) and not isinstance(item, bool):
+            if not _exact_json_number(item):
+                errors.append(_number_out_of_range(key))
+        elif not isinstance(item, bool):
             errors.append(
                 _metadata_error(
                     key,
@@ -203,6 +246,22 @@ def validate_metadata(value) -> None:
             )
     if errors:
         raise ValidationError(errors)
+
+
+def _number_out_of_range(key: str) -> ValidationError:
+    return _metadata_error(
+        key,
+        "Metadata number of '%(key)s' is out of range: whole numbers go from -%(limit)d to "
+        "%(limit)d; store a larger one as text.",
+        "metadata_number_out_of_range",
+        limit=METADATA_INTEGER_LIMIT,
+    )
+
+
+def _exact_json_number(number: int | float | Decimal) -> bool:
+    if isinstance(number, int):
+        return abs(number) <= METADATA_INTEGER_LIMIT
+    return math.isfinite(number)
 
 
 # --- metadata as people type it: a kind and a text ----------------------------------------------
@@ -230,20 +289,25 @@ def metadata_text(value) -> str:
 def metadata_from_text(key: str, kind: str, text: str):
     """The value that ``text`` of ``kind`` stands for (the inverse of ``metadata_text``)."""
     if kind == "number":
-        number = json.loads(text) if _NUMBER.match(text) else None
+        try:
+            number = json.loads(text) if _NUMBER.match(text) else None
+        except ValueError:  # more digits than Python reads as a whole number
+            raise _number_out_of_range(key) from None
         if number is None or not math.isfinite(number):
             raise ValidationError(
                 "The value of '%(key)s' is not a number, e.g. 42 or 9.5.",
                 code="metadata_not_number",
-                params={"key": key},
+                params={"key": printable(key)},
             )
+        if not _exact_json_number(number):
+            raise _number_out_of_range(key)
         return number
     if kind == "boolean":
         if text.lower() not in {"true", "false"}:
             raise ValidationError(
                 "The value of '%(key)s' must be true or false.",
                 code="metadata_not_boolean",
-                params={"key": key},
+                params={"key": printable(key)},
             )
         return text.lower() == "true"
     return text
@@ -251,7 +315,7 @@ def metadata_from_text(key: str, kind: str, text: str):
 
 def validate_address(value) -> None:
     """An object with optional string keys line1, line2, city, state and postal_code."""
-    if value in (None, ""):
+    if value is None or value == "":
         return
     if not isinstance(value, dict):
         raise ValidationError(
@@ -260,8 +324,10 @@ def validate_address(value) -> None:
         )
     errors = []
     for key, item in value.items():
-        path = {"field": f"address.{key}", "key": key}
-        if key not in ADDRESS_KEYS:
+        path = {"field": f"address.{printable(key)}", "key": printable(key)}
+        if problem := text_problem(key) or (isinstance(item, str) and text_problem(item)):
+            errors.append(_nested_problem("address", key, problem))
+        elif key not in ADDRESS_KEYS:
             errors.append(
                 ValidationError(
                     "Unknown address field '%(key)s'; use line1, line2, city, state or "

@@ -140,21 +140,23 @@ class MetadataField(ObjectField):
 # --- base -----------------------------------------------------------------------------------
 
 
-def _null_character_paths(value, path: str):
-    """The names (``metadata.note``…) of every string in ``value`` that holds a NUL."""
+def _unstorable_text(value, path: str = ""):
+    """(name, message) of every key and string in ``value`` that no column should receive (a
+    NUL, a lone surrogate), named as the API names nested fields: ``metadata.note``."""
     if isinstance(value, str):
-        if "\x00" in value:
-            yield path
+        if problem := normalizers.text_problem(value):
+            yield path, problem.message
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            name = f"{path}.{key}"
-            if "\x00" in str(key):
-                yield name
+            shown = normalizers.printable(str(key))
+            name = f"{path}.{shown}" if path else shown
+            if problem := normalizers.text_problem(str(key)):
+                yield name, problem.message
             else:
-                yield from _null_character_paths(item, name)
+                yield from _unstorable_text(item, name)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _null_character_paths(item, f"{path}.{index}")
+            yield from _unstorable_text(item, f"{path}.{index}")
 
 
 class ServiceSerializer(serializers.Serializer):
@@ -162,20 +164,20 @@ class ServiceSerializer(serializers.Serializer):
 
     A body must be an object whose every key is a writable field: an unknown key (a typo) or a
     read-only one (``merchant_id``) is refused by name, never dropped. No text anywhere may hold
-    a NUL character, which no database column should receive. Subclasses write ``create()`` and
-    ``update()`` as calls to their services; a model refusal raised there comes back as a 400
-    ``validation_error``, or a 409 ``duplicate`` when uniqueness is all that failed.
+    a NUL character or a lone surrogate, which no database column should receive. Subclasses
+    write ``create()`` and ``update()`` as calls to their services; a model refusal raised there
+    comes back as a 400 ``validation_error``, or a 409 ``duplicate`` when uniqueness is all that
+    failed.
     """
 
     default_error_messages = {
         "unknown_field": "Unknown field.",
         "read_only_field": "This field is read-only.",
-        "null_character": normalizers.NULL_CHARACTER_MESSAGE,
     }
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
-            errors = {**self._foreign_key_errors(data), **self._null_character_errors(data)}
+            errors = {**self._foreign_key_errors(data), **self._unstorable_text_errors(data)}
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
@@ -185,6 +187,7 @@ class ServiceSerializer(serializers.Serializer):
         errors = {}
         for key in data:
             field = self.fields.get(key)
+            key = normalizers.printable(str(key))
             if field is not None and field.read_only:
                 errors[key] = [str(self.error_messages["read_only_field"])]
             elif field is None:
@@ -193,13 +196,11 @@ class ServiceSerializer(serializers.Serializer):
                 errors[key] = [f"{message[:-1]}; did you mean {close[0]}?" if close else message]
         return errors
 
-    def _null_character_errors(self, data: Mapping) -> dict[str, list[str]]:
-        message = str(self.error_messages["null_character"])
-        return {
-            path: [message]
-            for key, value in data.items()
-            for path in _null_character_paths(value, str(key))
-        }
+    def _unstorable_text_errors(self, data: Mapping) -> dict[str, list[str]]:
+        errors: dict[str, list[str]] = {}
+        for name, message in _unstorable_text(data):
+            errors.setdefault(name, []).append(message)
+        return errors
 
     def save(self, **kwargs):
         try:
