@@ -242,11 +242,16 @@ class CustomerFilterSet(django_filters.FilterSet):
     @staticmethod
     def search_customers(queryset: QuerySet, value: str) -> QuerySet:
         """Customers with ``value`` in their name, email, phone, reference or company, any
-        case: ``UPPER(col) LIKE``, the expression of the trigram indexes."""
+        case: ``UPPER(col) LIKE``, the expression of the trigram indexes.
+
+        A phone-like value is looked for in the phones by its digits, so a number is found as
+        the dashboard shows it (``+221 77 123 45 67``) or as dialled at home (``077 123 45 67``);
+        the other columns are searched for the value as typed (a reference ``2024-001``)."""
+        phone = normalizers.phone_search_digits(value, min_digits=SEARCH_MIN_LENGTH) or value
         return queryset.filter(
             Q(name__icontains=value)
             | Q(email__icontains=value)
-            | Q(phone__icontains=value)
+            | Q(phone__icontains=phone)
             | Q(reference__icontains=value)
             | Q(company__icontains=value)
         )

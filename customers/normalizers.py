@@ -169,6 +169,33 @@ def normalize_phone(value: str, country: str = "") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+#: A phone as people type or copy it: digits, spaces, dashes, dots and parentheses, with an
+#: optional leading ``+``.
+_PHONE_LIKE = re.compile(r"\+?[0-9\s().-]+")
+
+
+def phone_search_digits(term: str, min_digits: int) -> str:
+    """What a search term means as (part of) a stored phone, or ``""`` if it is not phone-like.
+
+    Phones are stored in E.164 and shown formatted, so separators are dropped:
+    ``+221 77 123`` → ``+22177123``. A leading ``00`` is the international prefix, as
+    ``normalize_phone`` reads it (``00221 77`` → ``+22177``); otherwise one leading national
+    trunk ``0`` is dropped, as E.164 has none (``077 123 45 67`` → ``771234567``). Fewer than
+    ``min_digits`` digits left is too little to look a phone up by.
+    """
+    text = term.strip()
+    if not _PHONE_LIKE.fullmatch(text):
+        return ""
+    digits = "".join(char for char in text if char in "0123456789")
+    if text.startswith("+"):
+        prefix = "+"
+    elif digits.startswith("00"):
+        prefix, digits = "+", digits[2:]
+    else:
+        prefix, digits = "", digits.removeprefix("0")
+    return prefix + digits if len(digits) >= min_digits else ""
+
+
 def _metadata_error(key: str, message: str, code: str, **params) -> ValidationError:
     # ``field`` lets the API name the nested field as ``metadata.<key>``.
     key = printable(key)

@@ -140,7 +140,8 @@ def test_a_search_needs_three_characters(root_client, customers):
 @pytest.mark.parametrize(
     ("term", "found"),
     [("amadou ba", {"Amadou Ba"}), ("Ba Amadou", set()), ("CUS-1", {"Amadou Ba"}),
-     ("example.com", {"Amadou Ba", "James Okafor"}), ("771234", {"Amadou Ba"})],
+     ("example.com", {"Amadou Ba", "James Okafor"}), ("771234", {"Amadou Ba"}),
+     ("+221 77 123 45 67", {"Amadou Ba"}), ("077 123", {"Amadou Ba"})],
 )  # fmt: skip
 def test_search_finds_what_the_api_and_the_dashboard_find(client, merchant, customers, term, found):
     client.force_login(make_user(merchant, group="Viewer"))

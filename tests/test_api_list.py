@@ -147,6 +147,10 @@ def test_list_rows_are_full_customers(api, registry):
         ({"search": "cus-"}, ["Awa Diop"]),
         ({"search": "teranga"}, ["Awa Diop"]),
         ({"search": "%_%"}, []),
+        ({"search": "+221 77 123 45 67"}, ["Awa Diop"]),
+        ({"search": "77 123"}, ["Awa Diop"]),
+        ({"search": "077 123 45 67"}, ["Awa Diop"]),
+        ({"search": "+234 803-123"}, ["Chidi Okafor"]),
         ({"status": "active,blocked", "country": "NG"}, ["Chidi Okafor"]),
         ({"is_active": "false", "search": "example"}, ["Wanjiru Kamau", "Kofi Mensah"]),
     ],
@@ -285,6 +289,12 @@ def test_equal_names_are_ordered_by_id(api, merchant):
     ids = [row["id"] for row in api.get(URL, {"ordering": "name"}).json()["data"]]
 
     assert ids == sorted(str(twin.pk) for twin in twins)
+
+
+def test_a_phone_like_search_still_finds_a_reference_as_typed(api, registry, merchant):
+    make_customer(merchant, name="Moussa Sow", phone="+221781112233", reference="2024-001")
+
+    assert names(api.get(URL, {"search": "2024-001"})) == ["Moussa Sow"]
 
 
 def test_a_search_of_fewer_than_three_characters_is_refused(api, registry):

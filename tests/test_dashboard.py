@@ -299,6 +299,17 @@ def test_list_filters_by_several_statuses(client, viewer, merchant):
     assert [c.name for c in response.context["object_list"]] == ["Blocked one", "Pending one"]
 
 
+@pytest.mark.parametrize("term", ["+221 77 123 45 67", "77 123 45", "077 123 45 67"])
+def test_list_search_finds_a_phone_as_the_list_shows_it(client, viewer, merchant, term):
+    make_customer(merchant, name="Awa Diop", phone="+221771234567")
+    make_customer(merchant, name="Moussa Sow", phone="+221781112233")
+    logged_in(client, viewer)
+    assert "+221 77 123 45 67" in client.get(reverse("customers:list")).text
+
+    response = client.get(reverse("customers:list"), {"search": term})
+    assert [c.name for c in response.context["object_list"]] == ["Awa Diop"]
+
+
 def test_list_drops_empty_parameters_from_the_url(client, viewer):
     response = logged_in(client, viewer).get(
         reverse("customers:list"), {"search": "ada", "email": "", "type": ""}

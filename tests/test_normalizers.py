@@ -7,6 +7,7 @@ from customers.normalizers import (
     normalize_currency,
     normalize_email,
     normalize_phone,
+    phone_search_digits,
     validate_address,
     validate_metadata,
 )
@@ -54,6 +55,31 @@ def test_invalid_phone_is_rejected_with_an_example(raw):
     with pytest.raises(ValidationError) as error:
         normalize_phone(raw)
     assert error.value.messages == ["Enter a valid phone number, e.g. +221771234567."]
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("+221 77 123 45 67", "+221771234567"),
+        ("+221 77 123", "+22177123"),
+        ("77 123", "77123"),
+        ("077 123 45 67", "771234567"),
+        ("(077) 123-45.67", "771234567"),
+        ("00221 77 123", "+22177123"),
+        ("+1 (201) 555-0123", "+12015550123"),
+        ("2024-001", "2024001"),
+        (" 770001 ", "770001"),
+    ],
+)
+def test_a_phone_like_search_term_means_the_digits_of_a_stored_phone(term, expected):
+    assert phone_search_digits(term, min_digits=3) == expected
+
+
+@pytest.mark.parametrize(
+    "term", ["amadou", "CUS-1", "77a123", "77+123", "+", "---", "+22", "12", "077", "0077"]
+)
+def test_a_search_term_that_is_not_a_phone_or_too_short_means_no_phone_digits(term):
+    assert phone_search_digits(term, min_digits=3) == ""
 
 
 @pytest.mark.parametrize(

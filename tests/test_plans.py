@@ -110,7 +110,8 @@ LIST_QUERIES = [
     {"country": "SN"}, {"country": "RW", "ordering": "name"}, {"country": "US"},
     {"currency": "NGN"}, {"currency": "USD"}, {"created_after": "2030-01-01"},
     {"created_before": "2000-01-01"}, {"search": "amadou"}, {"search": "zyzzyva"},
-    {"search": "ama"}, {"search": "770001"}, {"ordering": "name"}, {"ordering": "-name"},
+    {"search": "ama"}, {"search": "770001"}, {"search": "+221 77 000 11 22"},
+    {"search": "077 000 11"}, {"search": "+221 77"}, {"ordering": "name"}, {"ordering": "-name"},
     {"ordering": "updated_at"}, {"ordering": "-updated_at"},
     {"status": "blocked", "ordering": "name"}, {"search": "diallo", "status": "blocked"},
     {"country": "KE", "status": "blocked", "type": "business"},
@@ -146,7 +147,7 @@ def test_exact_filters_read_only_what_they_find(registry, door):
 
 ADMIN_QUERIES = [
     {}, {"p": 100}, {"status__exact": "blocked"}, {"type__exact": "business"}, {"country": "RW"},
-    {"q": "amadou"}, {"q": "zyzzyva"}, {"q": "Amadou Ba"}, {"o": "8"},
+    {"q": "amadou"}, {"q": "zyzzyva"}, {"q": "Amadou Ba"}, {"q": "+221 77 000 11 22"}, {"o": "8"},
     {"status__exact": "blocked", "country": "KE"},
 ]  # fmt: skip
 
@@ -166,6 +167,24 @@ def test_admin_sorts_by_name_within_one_merchant(registry):
         assert_reads_little(sql)
     for sql in queries_for(registry, "admin", "o=1"):
         assert_reads_little(sql)
+
+
+def index_names(plan: dict) -> set[str]:
+    names = {plan["Index Name"]} if "Index Name" in plan else set()
+    for child in plan.get("Plans", []):
+        names |= index_names(child)
+    return names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("door", ["api", "dashboard"])
+def test_a_phone_as_displayed_is_looked_up_in_the_phone_search_index(registry, door):
+    for sql in queries_for(registry, door, urlencode({"search": "+221 77 000 11 22"})):
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+            plan = cursor.fetchone()[0][0]["Plan"]
+        assert "customer_phone_search" in index_names(plan), json.dumps(plan)
+        assert rows_read(plan) == 1, json.dumps(plan)
 
 
 @pytest.mark.django_db
