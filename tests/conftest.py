@@ -18,11 +18,12 @@ def other_merchant(db):
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``postgres`` need PostgreSQL's own behaviour (real concurrency, trigram
-    indexes); on SQLite they are deselected, visibly, and run in the PostgreSQL pass of CI."""
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        return
-    selected = [item for item in items if "postgres" not in item.keywords]
-    deselected = [item for item in items if "postgres" in item.keywords]
+    indexes); on SQLite they are deselected, visibly, and run in the PostgreSQL pass of CI.
+    Tests marked ``sqlite`` are about SQLite itself, the other way round."""
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    other = "sqlite" if on_postgres else "postgres"
+    selected = [item for item in items if other not in item.keywords]
+    deselected = [item for item in items if other in item.keywords]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected

@@ -150,6 +150,12 @@ def test_search_finds_what_the_api_and_the_dashboard_find(client, merchant, cust
     assert {customer.name for customer in dashboard.context["object_list"]} == found
 
 
+def test_search_ignores_the_case_of_accented_letters(root_client, merchant):
+    make_customer(merchant, name="Fatou Traoré")
+    make_customer(merchant, name="Fatou Traore")
+    assert listed(root_client.get(CHANGELIST, {"q": "TRAORÉ"})) == {"Fatou Traoré"}
+
+
 def test_changelist_offers_no_per_filter_counts(root_client, customers):
     response = root_client.get(CHANGELIST, {"_facets": "1"})
     assert response.status_code == 200

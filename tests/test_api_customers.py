@@ -349,6 +349,17 @@ def test_duplicate_email_in_same_merchant_is_409_naming_email(api, merchant):
     }
 
 
+def test_duplicate_email_with_accented_letters_in_another_case_is_409(api, merchant):
+    make_customer(merchant, email="awa@éxample.com")
+
+    response = api.post(URL, {"name": "Awa", "email": "AWA@ÉXAMPLE.COM"}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["fields"] == {
+        "email": ["A customer with this email already exists."]
+    }
+
+
 def test_duplicate_reference_in_same_merchant_is_409_naming_reference(api, merchant):
     make_customer(merchant, reference="CUS-1")
 

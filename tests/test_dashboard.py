@@ -310,6 +310,13 @@ def test_list_search_finds_a_phone_as_the_list_shows_it(client, viewer, merchant
     assert [c.name for c in response.context["object_list"]] == ["Awa Diop"]
 
 
+def test_list_search_ignores_the_case_of_accented_letters(client, viewer, merchant):
+    make_customer(merchant, name="Fatou Traoré")
+    make_customer(merchant, name="Fatou Traore")
+    response = logged_in(client, viewer).get(reverse("customers:list"), {"search": "TRAORÉ"})
+    assert [c.name for c in response.context["object_list"]] == ["Fatou Traoré"]
+
+
 def test_list_drops_empty_parameters_from_the_url(client, viewer):
     response = logged_in(client, viewer).get(
         reverse("customers:list"), {"search": "ada", "email": "", "type": ""}

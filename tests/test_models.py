@@ -193,6 +193,19 @@ def test_database_refuses_duplicate_email_that_bypasses_validation(merchant):
         raw_insert(merchant, email="Amadou.Ba@example.com")
 
 
+def test_database_refuses_duplicate_email_differing_in_the_case_of_accented_letters(merchant):
+    raw_insert(merchant, email="ÉLODIE@example.com")
+    with pytest.raises(IntegrityError):
+        raw_insert(merchant, email="élodie@example.com")
+
+
+def test_uniqueness_check_sees_emails_differing_in_the_case_of_accented_letters_as_one(merchant):
+    raw_insert(merchant, email="ÉLODIE@example.com")
+    with pytest.raises(ValidationError) as error:
+        Customer(merchant=merchant, name="Other", email="élodie@example.com").validate_constraints()
+    assert error.value.message_dict == {"email": ["A customer with this email already exists."]}
+
+
 def test_database_refuses_duplicate_reference_that_bypasses_validation(merchant):
     raw_insert(merchant, email="a@example.com", reference="CUS-1")
     with pytest.raises(IntegrityError):
