@@ -258,18 +258,27 @@ def insert_generated_customers(
 
 
 def _drop_secondary_indexes() -> list[str]:
-    """Drop the customers table's indexes that back no constraint; return their definitions."""
+    """Drop the customers table's indexes that back no constraint; return the statements that
+    build them again, with the statistics target set on any of their columns."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), "
+            "  array(SELECT format('ALTER INDEX %%s ALTER COLUMN %%s SET STATISTICS %%s', "
+            "               i.indexrelid::regclass, a.attnum, a.attstattarget) "
+            "        FROM pg_attribute a "
+            "        WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0) "
             "FROM pg_index i WHERE i.indrelid = %s::regclass "
             "AND NOT i.indisunique AND NOT i.indisprimary",
             [Customer._meta.db_table],
         )
         indexes = cursor.fetchall()
-        for name, _definition in indexes:
+        for name, _definition, _statistics in indexes:
             cursor.execute(f"DROP INDEX {name}")
-    return [definition for _name, definition in indexes]
+    return [
+        statement
+        for _name, definition, statistics in indexes
+        for statement in (definition, *statistics)
+    ]
 
 
 def _copy(rows: list[tuple]) -> None:
