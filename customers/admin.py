@@ -36,6 +36,21 @@ class MerchantListFilter(admin.RelatedFieldListFilter):
         return [(m.pk, str(m)) for m in selectors.merchants_for_user(request.user)]
 
 
+class ActiveListFilter(admin.SimpleListFilter):
+    """Active or not, as the API's and the dashboard's ``is_active`` filter reads it."""
+
+    title = "active"
+    parameter_name = "is_active"
+
+    def lookups(self, request, model_admin):
+        return [("true", "Active"), ("false", "Not active")]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"true", "false"}:
+            return CustomerFilterSet.active_or_not(queryset, self.value() == "true")
+        return queryset
+
+
 class CountryListFilter(admin.SimpleListFilter):
     """The countries the user's customers live in, found through the country index and cached
     for a few minutes rather than looked up on every page view."""
@@ -105,7 +120,13 @@ class CustomerAdminForm(CustomerServiceForm):
 @admin.register(Customer)
 class CustomerAdmin(TenantScopedAdmin):
     list_display = ("name", "email", "phone", "type", "status", "country", "merchant", "created_at")
-    list_filter = ("type", "status", CountryListFilter, ("merchant", MerchantListFilter))
+    list_filter = (
+        "type",
+        "status",
+        ActiveListFilter,
+        CountryListFilter,
+        ("merchant", MerchantListFilter),
+    )
     list_select_related = ("merchant",)
     # Searched by get_search_results; the admin shows a search box when this is set.
     search_fields = ("name", "email", "phone", "reference", "company")
@@ -116,7 +137,8 @@ class CustomerAdmin(TenantScopedAdmin):
     form = CustomerAdminForm
     formfield_overrides = {models.JSONField: {"form_class": JSONTextField}}
     actions = ("block", "activate", "export_csv")
-    readonly_fields = ("id", "source", "created_by", "created_at", "updated_at", "version")
+    # The version travels in the form (a hidden input), which refuses a stale save.
+    readonly_fields = ("id", "source", "created_by", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("merchant", "type", "name", "first_name", "last_name", "company")}),
         ("Contact", {"fields": ("email", "phone", "whatsapp", "website")}),
@@ -140,7 +162,12 @@ class CustomerAdmin(TenantScopedAdmin):
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         """Totals from the kept counts where they can answer, else counted up to a cap, never
-        a COUNT of the whole table; pages fetched by a deferred join."""
+        a COUNT of the whole table; pages fetched by a deferred join. (A customer's History
+        pages its log entries with Django's own.)"""
+        if queryset.model is not Customer:
+            return super().get_paginator(
+                request, queryset, per_page, orphans, allow_empty_first_page
+            )
         total = self.counted_total(request)
         exact = True
         if total is None:

@@ -236,12 +236,26 @@ class ServiceModelForm(forms.ModelForm):
 
 
 class CustomerServiceForm(ServiceModelForm):
-    """A customer's form, created or updated through the customer services."""
+    """A customer's form, created or updated through the customer services.
 
-    def save_customer(self, *, actor, source: str, expected_version: int | None = None):
+    An edit carries the version it was opened at: if someone changed the customer since, the
+    save is refused rather than silently writing back what they changed.
+    """
+
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.stored is not None:
+            self.fields["version"].initial = self.stored.version
+        else:
+            del self.fields["version"]
+
+    def save_customer(self, *, actor, source: str):
         """Create or update the customer; on a refusal the errors land on the form and
         ``ValidationError`` is raised."""
         values = {field: getattr(self.instance, field) for field in EDITABLE_FIELDS}
+        expected_version = self.cleaned_data.get("version")
         try:
             if self.stored is None:
                 return customer_create(
@@ -301,7 +315,6 @@ class CustomerForm(MerchantChoiceMixin, CustomerServiceForm):
         help_text=f"Up to {normalizers.METADATA_MAX_KEYS} keys of letters, digits, '_', '.' "
         "and '-'. Leave a row empty to remove it."
     )
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Customer
@@ -323,10 +336,8 @@ class CustomerForm(MerchantChoiceMixin, CustomerServiceForm):
     def __init__(self, *args, merchant=None, merchants=None, **kwargs):
         super().__init__(*args, **kwargs)
         if self.stored is not None:
-            self.fields["version"].initial = self.stored.version
             del self.fields["merchant"]
         else:
-            del self.fields["version"]
             self.offer_merchants(merchant, merchants)
         self.fields["name"].required = False
 
@@ -379,9 +390,7 @@ class CustomerForm(MerchantChoiceMixin, CustomerServiceForm):
     def save(self, commit=True, *, actor=None):
         """Create or update through the services; on a refusal the errors land on the form
         and ``ValidationError`` is raised for the view to re-render it."""
-        return self.save_customer(
-            actor=actor, source=DASHBOARD, expected_version=self.cleaned_data.get("version")
-        )
+        return self.save_customer(actor=actor, source=DASHBOARD)
 
 
 class CustomerStatusForm(forms.Form):

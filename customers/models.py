@@ -43,8 +43,13 @@ class CodeField(models.CharField):
     def code_choices(self) -> list[tuple[str, str]]:
         raise NotImplementedError
 
+    @staticmethod
+    def normalize(value: str) -> str:
+        raise NotImplementedError
+
     def formfield(self, form_class=None, choices_form_class=None, **kwargs) -> forms.Field:
-        return forms.ChoiceField(
+        return CodeChoiceField(
+            normalize=self.normalize,
             choices=[("", "—"), *self.code_choices()],
             required=not self.blank,
             label=capfirst(self.verbose_name),
@@ -52,10 +57,25 @@ class CodeField(models.CharField):
         )
 
 
+class CodeChoiceField(forms.ChoiceField):
+    """A list of codes that reads any spelling the API reads too (``Senegal``, ``sn``,
+    ``SEN``; ``xof``): what a form posts goes through the field's normaliser first, whose
+    message names the value it could not read."""
+
+    def __init__(self, *, normalize, **kwargs):
+        self.normalize = normalize
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return self.normalize(value) if value else value
+
+
 class CountryField(CodeField):
     """An ISO 3166-1 alpha-2 code."""
 
     code_length = 2
+    normalize = staticmethod(normalizers.normalize_country)
 
     def code_choices(self) -> list[tuple[str, str]]:
         return normalizers.country_choices()
@@ -65,6 +85,7 @@ class CurrencyField(CodeField):
     """An ISO 4217 code."""
 
     code_length = 3
+    normalize = staticmethod(normalizers.normalize_currency)
 
     def code_choices(self) -> list[tuple[str, str]]:
         return normalizers.currency_choices()

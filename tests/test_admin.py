@@ -4,6 +4,7 @@ from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from customers.models import ApiKey, Customer, CustomerEvent
 from tests.factories import make_api_key, make_customer, make_merchant, make_user
@@ -185,7 +186,8 @@ def test_add_runs_the_customer_rules_and_shows_errors(root_client, merchant):
     errors = response.context["adminform"].form.errors
     assert errors["email"] == ["Enter a valid email address."]
     assert errors["country"] == [
-        "Select a valid choice. Atlantis is not one of the available choices."
+        "Country 'Atlantis' is not an ISO 3166 country; use a code such as SN or SEN, or an "
+        "English name such as Senegal."
     ]
     assert errors["phone"] == [
         "Add the country code to the phone number (e.g. +221771234567), or set the "
@@ -448,3 +450,74 @@ def test_bulk_delete_goes_through_the_services_within_the_members_merchants(
     assert sorted((e.customer_id, e.source, e.actor) for e in deleted) == sorted(
         (customers[name].pk, "admin", "user:member") for name in ("amadou", "james")
     )
+
+
+def test_a_save_over_a_change_made_since_the_form_opened_is_refused(root_client, customers):
+    amadou = customers["amadou"]
+    form = root_client.get(change_url(amadou))
+    assert form.context["adminform"].form["version"].value() == 1
+    # Meanwhile, through the API, someone renames the customer.
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_key(amadou.merchant)[1]}")
+    renamed = api.patch(f"/api/v1/customers/{amadou.pk}", {"name": "Amadou Bâ"}, format="json")
+    assert renamed.status_code == 200
+
+    response = root_client.post(change_url(amadou), amadou_form(description="VIP", version="1"))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        "Someone else changed this customer while you were editing it. Open it again to see "
+        "their changes, then make yours."
+    ]
+    amadou.refresh_from_db()
+    assert (amadou.name, amadou.description, amadou.version) == ("Amadou Bâ", "", 2)
+
+
+def test_a_save_from_an_up_to_date_form_applies(root_client, customers):
+    amadou = customers["amadou"]
+
+    response = root_client.post(change_url(amadou), amadou_form(description="VIP", version="1"))
+
+    assert response.status_code == 302
+    amadou.refresh_from_db()
+    assert (amadou.description, amadou.version) == ("VIP", 2)
+
+
+@pytest.mark.parametrize(
+    ("country", "currency", "stored"),
+    [
+        ("Senegal", "xof", ("SN", "XOF")),
+        ("sn", "XOF", ("SN", "XOF")),
+        ("SEN", "ngn", ("SN", "NGN")),
+    ],
+)
+def test_the_admin_reads_countries_and_currencies_as_the_api_does(
+    root_client, customers, country, currency, stored
+):
+    amadou = customers["amadou"]
+
+    response = root_client.post(
+        change_url(amadou), amadou_form(country=country, currency=currency, version="1")
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    amadou.refresh_from_db()
+    assert (amadou.country, amadou.currency) == stored
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("true", {"Amadou Ba"}), ("false", {"James Okafor", "Yaw Mensah"})]
+)
+def test_changelist_filters_by_is_active_as_the_api_does(root_client, customers, value, expected):
+    response = root_client.get(CHANGELIST, {"is_active": value})
+
+    assert listed(response) == expected
+
+
+def test_the_history_of_a_customer_opens(root_client, customers):
+    amadou = customers["amadou"]
+    root_client.post(change_url(amadou), amadou_form(description="VIP", version="1"))
+
+    response = root_client.get(reverse("admin:customers_customer_history", args=[amadou.pk]))
+
+    assert response.status_code == 200
