@@ -6,6 +6,7 @@ none set, the project runs for development on a SQLite file (DEBUG=true).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -23,6 +24,17 @@ def env_bool(name: str, default: bool = False) -> bool:
     if value.lower() in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if not value.strip().isdigit() or int(value) < minimum:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number of at least {minimum}, not {value!r}."
+        )
+    return int(value)
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -55,6 +67,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "customers",
 ]
 
@@ -69,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -132,6 +147,29 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+
+# Password guessing: after LOGIN_FAILURE_LIMIT wrong passwords for one username from one client
+# address, that username is locked out from that address for LOGIN_LOCKOUT_MINUTES (counted from
+# the last failure), on the dashboard's login and the admin's alike. django-axes keeps the
+# failures in the database (the admin lists them: deleting one unlocks at once).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are not logged: nothing would prune the log
+AXES_VERBOSE = False  # no banner at every start; failures and lockouts are still logged
+AXES_CLIENT_IP_CALLABLE = "customers.middleware.client_address"
+AXES_LOCKOUT_CALLABLE = "customers.views.login_locked_out"
+
+# The client address that logins and failed API authentications are counted by: REMOTE_ADDR,
+# unless the app stands behind TRUSTED_PROXY_COUNT proxies of its own, each appending the address
+# it saw to X-Forwarded-For (see customers.middleware.client_address). Behind a proxy with 0,
+# every client shares the proxy's address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # --- Internationalisation -------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ import io
 import re
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 from .ids import uuid7
 
@@ -114,3 +114,19 @@ def content_length(request) -> int:
         return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
     except ValueError:
         return 0
+
+
+def client_address(request: HttpRequest) -> str:
+    """The caller's IP address, which logins and failed API authentications are counted by.
+
+    ``REMOTE_ADDR`` by default. Behind ``TRUSTED_PROXY_COUNT`` proxies of our own, each of which
+    appends the address it saw to ``X-Forwarded-For``, it is the address the outermost one saw:
+    that many entries from the right. Entries further left are whatever the client sent, and
+    are never read.
+    """
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        addresses = [address.strip() for address in forwarded.split(",")]
+        return addresses[-min(proxies, len(addresses))]
+    return request.META.get("REMOTE_ADDR", "")

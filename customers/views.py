@@ -6,11 +6,18 @@ they may do (``permission_required``). Another merchant's customer is a 404, exa
 did not exist; an action the user may not take is a 403 even when its button is hidden.
 """
 
+from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView, View
@@ -275,3 +282,28 @@ class ApiKeyRevokeView(ApiKeyAccessMixin, DeleteView):
         api_key_revoke(api_key=self.object)
         messages.success(self.request, f"API key “{self.object.name}” revoked.")
         return HttpResponseRedirect(self.get_success_url())
+
+
+# --- logins ---------------------------------------------------------------------------------
+
+
+def login_locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials=None
+) -> HttpResponse:
+    """What a login that django-axes refuses gets, on the dashboard and the admin alike: 429,
+    with ``Retry-After``, in the dashboard's layout. Each failed attempt restarts the wait."""
+    cool_off = get_cool_off(request)
+    wait = int(cool_off.total_seconds()) if cool_off else 0
+    response = render(
+        request,
+        "registration/locked_out.html",
+        {
+            "username": get_client_username(request, credentials) or "",
+            "failure_limit": get_failure_limit(request, credentials),
+            "minutes": wait // 60,
+        },
+        status=429,
+    )
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response

@@ -4,6 +4,7 @@ import phonenumbers
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from customers.demo import DEMO_CUSTOMERS, generated_customers
 from customers.models import ApiKey, Customer, Merchant
@@ -83,7 +84,10 @@ def test_seed_demo_creates_merchant_customers_login_and_key():
         "  Dashboard: http://127.0.0.1:8000/   (log in at http://127.0.0.1:8000/accounts/login/)"
         in lines
     )
-    user = authenticate(username="demo", password="demo-pass-123")
+    # A login is always a request's: the lockout counts it by the client's address.
+    user = authenticate(
+        RequestFactory().post("/accounts/login/"), username="demo", password="demo-pass-123"
+    )
     assert user.is_staff and user.groups.filter(name="Manager").exists()
     raw_key = next(line.split()[-1] for line in lines if line.startswith("  API key:"))
     assert api_key_authenticate(raw_key).merchant == merchant

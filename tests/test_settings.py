@@ -13,11 +13,11 @@ from customers.api.throttling import parse_rate
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_settings(**env: str) -> subprocess.CompletedProcess:
-    """Import the settings in a fresh interpreter with only ``env`` set."""
+def load_settings(*, then: str = "", **env: str) -> subprocess.CompletedProcess:
+    """Import the settings in a fresh interpreter with only ``env`` set, then run ``then``."""
     variables = {"PATH": os.environ["PATH"], **env}
     return subprocess.run(
-        [sys.executable, "-c", "import config.settings"],
+        [sys.executable, "-c", f"import config.settings as s; {then}"],
         cwd=ROOT, env=variables, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 
@@ -37,6 +37,37 @@ def test_a_switch_that_is_not_true_or_false_refuses_to_start(name):
     result = load_settings(**{"DEBUG": "true", name: "maybe"})
     assert result.returncode == 1
     assert f"ImproperlyConfigured: {name} must be true or false, not 'maybe'." in result.stderr
+
+
+def test_the_login_lockout_and_the_client_address_are_read_from_the_environment():
+    show = "print(s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME, s.TRUSTED_PROXY_COUNT)"
+    configured = {
+        "LOGIN_FAILURE_LIMIT": "8",
+        "LOGIN_LOCKOUT_MINUTES": "30",
+        "TRUSTED_PROXY_COUNT": "1",
+    }
+
+    assert load_settings(DEBUG="true", then=show).stdout == "5 0:15:00 0\n"
+    assert load_settings(DEBUG="true", then=show, **configured).stdout == "8 0:30:00 1\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "minimum"),
+    [
+        ("LOGIN_FAILURE_LIMIT", "many", 1),
+        ("LOGIN_FAILURE_LIMIT", "0", 1),
+        ("LOGIN_LOCKOUT_MINUTES", "0", 1),
+        ("LOGIN_LOCKOUT_MINUTES", "1.5", 1),
+        ("TRUSTED_PROXY_COUNT", "-1", 0),
+    ],
+)
+def test_a_count_that_is_not_a_whole_number_in_range_refuses_to_start(name, value, minimum):
+    result = load_settings(**{"DEBUG": "true", name: value})
+    assert result.returncode == 1
+    assert (
+        f"ImproperlyConfigured: {name} must be a whole number of at least {minimum}, not {value!r}."
+        in result.stderr
+    )
 
 
 @pytest.mark.parametrize("rate", ["1000", "1000/fortnight", "many/minute", "/minute"])
