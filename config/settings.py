@@ -225,6 +225,9 @@ API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(256 * 1024)))
 
 # Requests per API key (and per staff user) per window; the counters live in the cache above.
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "1000/minute")
+# Failed API authentications (a wrong, revoked or malformed key) per client address per window;
+# past it, that address is answered 429 before any key it sends is looked up.
+API_AUTH_FAILURE_RATE = os.environ.get("API_AUTH_FAILURE_RATE", "20/minute")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

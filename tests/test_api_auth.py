@@ -485,3 +485,150 @@ def test_with_redis_a_window_is_counted_in_one_round_trip_and_expires(
     assert key.decode().endswith(f"throttle:api_key:key:{api_key.pk}:{1_800_000_030 // 60}")
     assert int(redis_throttle.get(key)) == 3
     assert 0 < redis_throttle.ttl(key) <= 61
+
+
+# --- failed authentications per client address ------------------------------------------------
+
+
+class Clock:
+    """What the throttles read as the time, moved by the test."""
+
+    def __init__(self, now: float = 1_800_000_030.0):
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr("customers.api.throttling.time", clock)
+    return clock
+
+
+@pytest.fixture
+def three_failures_a_minute(settings):
+    settings.API_AUTH_FAILURE_RATE = "3/minute"
+
+
+def guess(address: str = "203.0.113.7", key: str = "ck_ABCDEFGH_guess", **headers):
+    return APIClient(REMOTE_ADDR=address, **headers).get(URL, HTTP_AUTHORIZATION=f"Bearer {key}")
+
+
+THROTTLED_AUTHENTICATION = {
+    "error": {
+        "code": "throttled",
+        "message": "Too many failed authentications from your address; "
+        "retry after the number of seconds in Retry-After.",
+    }
+}
+
+
+def test_failed_keys_past_the_rate_are_429_then_even_a_right_key_is_not_looked_up(
+    merchant, clock, three_failures_a_minute, django_assert_num_queries
+):
+    _, raw_key = make_api_key(merchant)
+
+    failures = [guess(key=f"ck_GUESS00{n}_secret").status_code for n in range(3)]
+    with django_assert_num_queries(0):
+        refused = guess(key=raw_key)
+
+    assert failures == [401, 401, 401]
+    assert refused.status_code == 429
+    assert refused.json() == THROTTLED_AUTHENTICATION
+    assert refused["Retry-After"] == "30"
+    assert "WWW-Authenticate" not in refused
+
+
+def test_a_right_key_from_another_address_is_still_served(merchant, clock, three_failures_a_minute):
+    _, raw_key = make_api_key(merchant)
+    for _ in range(4):
+        guess()
+
+    assert guess(address="198.51.100.20", key=raw_key).status_code == 200
+
+
+def test_an_address_may_try_again_in_the_next_window(merchant, clock, three_failures_a_minute):
+    _, raw_key = make_api_key(merchant)
+    for _ in range(4):
+        guess()
+
+    clock.now += 30
+    assert guess(key=raw_key).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_AUTHORIZATION": "Bearer "},
+        {"HTTP_X_API_KEY": " "},
+        {"HTTP_AUTHORIZATION": "Bearer ck_AAAAAAAA_one", "HTTP_X_API_KEY": "ck_BBBBBBBB_two"},
+    ],
+    ids=["empty-bearer", "empty-x-api-key", "two-keys"],
+)
+def test_a_malformed_key_counts_as_a_failure_too(clock, three_failures_a_minute, headers):
+    client = APIClient(REMOTE_ADDR="203.0.113.7", **headers)
+
+    statuses = [client.get(URL).status_code for _ in range(4)]
+
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_a_revoked_key_counts_as_a_failure(merchant, clock, three_failures_a_minute):
+    api_key, raw_key = make_api_key(merchant)
+    api_key_revoke(api_key=api_key)
+
+    assert [guess(key=raw_key).status_code for _ in range(4)] == [401, 401, 401, 429]
+
+
+def test_requests_without_credentials_and_with_a_right_key_are_not_failures(
+    merchant, clock, three_failures_a_minute
+):
+    _, raw_key = make_api_key(merchant)
+    anonymous = APIClient(REMOTE_ADDR="203.0.113.7")
+
+    statuses = [anonymous.get(URL).status_code for _ in range(4)]
+    statuses += [guess(key=raw_key).status_code for _ in range(4)]
+
+    assert statuses == [401] * 4 + [200] * 4
+
+
+def test_a_forwarded_for_header_does_not_change_the_address_by_default(
+    merchant, clock, three_failures_a_minute
+):
+    _, raw_key = make_api_key(merchant)
+    for n in range(3):
+        guess(HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+
+    assert guess(key=raw_key, HTTP_X_FORWARDED_FOR="198.51.100.99").status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_is_counted_apart(
+    merchant, settings, clock, three_failures_a_minute
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    _, raw_key = make_api_key(merchant)
+    for n in range(3):
+        guess(address="10.0.0.2", HTTP_X_FORWARDED_FOR=f"1.2.3.{n}, 203.0.113.7")
+
+    attacker = guess("10.0.0.2", raw_key, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    other_client = guess("10.0.0.2", raw_key, HTTP_X_FORWARDED_FOR="198.51.100.20")
+
+    assert (attacker.status_code, other_client.status_code) == (429, 200)
+
+
+def test_the_default_is_twenty_failures_a_minute(settings):
+    assert settings.API_AUTH_FAILURE_RATE == "20/minute"
+
+
+def test_with_redis_failures_are_counted_per_address_in_one_round_trip(
+    clock, three_failures_a_minute, redis_throttle
+):
+    statuses = [guess().status_code for _ in range(4)]
+
+    assert statuses == [401, 401, 401, 429]
+    (key,) = redis_throttle.keys("*throttle:auth_failures*")
+    assert key.decode().endswith(f"throttle:auth_failures:203.0.113.7:{1_800_000_030 // 60}")
+    assert int(redis_throttle.get(key)) == 3
+    assert 0 < redis_throttle.ttl(key) <= 61

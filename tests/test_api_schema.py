@@ -198,11 +198,13 @@ OPERATIONS = [
 def api_schema(settings):
     # schemathesis' WSGI client sends Host: localhost.
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]
-    # Hundreds of generated requests with one key: the rate limit is not under test here.
+    # Hundreds of generated requests with one key, and with wrong ones (ignored_auth), from one
+    # address: the rate limits are not under test here.
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"api_key": "100000/minute"},
     }
+    settings.API_AUTH_FAILURE_RATE = "100000/minute"
     # As Django's test client does: the WSGI handler's end-of-request hook would otherwise
     # close the connection that holds the test's transaction.
     request_started.disconnect(close_old_connections)

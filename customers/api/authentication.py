@@ -1,10 +1,15 @@
 """Who is calling: a merchant's API key (``Authorization: Bearer`` or ``X-API-Key``), or a staff
-user's session (the browsable API, with CSRF). A key in the query string is never read."""
+user's session (the browsable API, with CSRF). A key in the query string is never read.
+
+Failed key attempts are counted per client address; past ``API_AUTH_FAILURE_RATE`` the address
+is answered 429 before its keys are looked up (``FailedAuthentications``)."""
 
 from rest_framework import authentication, exceptions
 
 from customers.models import ApiKey
 from customers.services import api_key_authenticate
+
+from .throttling import FailedAuthentications
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -14,12 +19,18 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        raw_key = self._raw_key(request)
-        if raw_key is None:
-            return None
-        api_key = api_key_authenticate(raw_key)
-        if api_key is None:
-            raise exceptions.AuthenticationFailed("The API key is invalid or has been revoked.")
+        failures = FailedAuthentications(request)
+        try:
+            raw_key = self._raw_key(request)
+            if raw_key is None:
+                return None
+            failures.refuse_if_over()
+            api_key = api_key_authenticate(raw_key)
+            if api_key is None:
+                raise exceptions.AuthenticationFailed("The API key is invalid or has been revoked.")
+        except exceptions.AuthenticationFailed:
+            failures.count()
+            raise
         return (ApiKeyUser(api_key), api_key)
 
     def authenticate_header(self, request):

@@ -199,7 +199,8 @@ def _message(exc: exceptions.APIException) -> str:
     if isinstance(exc, exceptions.UnsupportedMediaType):
         return f"{str(exc.detail).rstrip('.')}; send JSON with Content-Type: application/json."
     if isinstance(exc, exceptions.Throttled):
-        return "Too many requests; retry after the number of seconds in Retry-After."
+        reason = getattr(exc, "reason", "Too many requests")
+        return f"{reason}; retry after the number of seconds in Retry-After."
     return str(exc.detail)
 
 

@@ -1,8 +1,10 @@
-"""Requests per API key (or staff user) and per window, counted in the shared cache.
+"""Requests per API key (or staff user), and failed authentications per client address, per
+window, counted in the shared cache.
 
 The count is one atomic increment of a key per window, so with Redis (``REDIS_URL``) the limit
 holds across every process and machine, not per worker; and it costs one round trip to Redis
-per request. Without Redis, Django's in-process cache counts (development, tests).
+per request. A request that sends a key costs one more, a GET of its address's failures before
+the key is looked up. Without Redis, Django's in-process cache counts (development, tests).
 """
 
 import functools
@@ -12,9 +14,11 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from customers.middleware import client_address
 from customers.models import ApiKey
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -54,6 +58,13 @@ def count_hit(key: str, timeout: int) -> int:
         return 1
 
 
+def hits_so_far(key: str) -> int:
+    """The hits on ``key`` so far, read where ``count_hit`` counts them: one round trip."""
+    if settings.REDIS_URL:
+        return int(_redis().get(cache.make_key(key)) or 0)
+    return cache.get(key, 0)
+
+
 class ApiKeyRateThrottle(BaseThrottle):
     """At most ``DEFAULT_THROTTLE_RATES["api_key"]`` requests per key in each fixed window."""
 
@@ -81,3 +92,34 @@ class ApiKeyRateThrottle(BaseThrottle):
 
     def wait(self) -> float:
         return self._wait
+
+
+class AuthenticationThrottled(exceptions.Throttled):
+    """429 for a client address past ``API_AUTH_FAILURE_RATE``."""
+
+    reason = "Too many failed authentications from your address"
+
+
+class FailedAuthentications:
+    """At most ``API_AUTH_FAILURE_RATE`` failed authentications (a wrong, revoked or malformed
+    key) from one client address in each fixed window. Past it, the address is refused before
+    any key it sends is looked up, right or wrong, until the window ends: guessing keys costs a
+    window per handful of guesses, and what the guesses would have answered is never known."""
+
+    def __init__(self, request):
+        self.limit, period = parse_rate(settings.API_AUTH_FAILURE_RATE)
+        now = time.time()
+        window = int(now // period)
+        self.key = f"throttle:auth_failures:{client_address(request)}:{window}"
+        self.timeout = period + 1
+        self.wait = (window + 1) * period - now
+
+    def refuse_if_over(self) -> None:
+        """Before a key is looked up: 429 if the address has used up its failures."""
+        if hits_so_far(self.key) >= self.limit:
+            raise AuthenticationThrottled(self.wait)
+
+    def count(self) -> None:
+        """One more failure; 429 instead of 401 once past the limit."""
+        if count_hit(self.key, self.timeout) > self.limit:
+            raise AuthenticationThrottled(self.wait)
