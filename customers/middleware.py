@@ -31,6 +31,25 @@ class RequestIDMiddleware:
         return response
 
 
+class NoStoreMiddleware:
+    """A response that does not say how it may be cached gets ``Cache-Control: no-store``.
+
+    Customers' personal data fills the API, the dashboard and the admin: no browser, proxy or
+    CDN may keep a copy that outlives the session allowed to see it, and a page added later is
+    covered without anyone remembering to. Responses that choose their own caching keep it: the
+    static files (served before this runs) and the public OpenAPI document.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response
+
+
 def is_api_path(path: str) -> bool:
     return path.startswith("/api/")
 

@@ -2,7 +2,8 @@
 
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.views.decorators.cache import never_cache
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.renderers import (
@@ -141,8 +142,10 @@ class CustomerViewSet(ResourceViewSet):
         )
 
 
+@method_decorator(cache_control(public=True, max_age=300), name="dispatch")
 class SchemaView(SpectacularAPIView):
-    """The OpenAPI 3 document: JSON, or YAML with ``?format=yaml``. Public, like the docs."""
+    """The OpenAPI 3 document: JSON, or YAML with ``?format=yaml``. Public, like the docs, and
+    the same for everyone, so caches may keep it a few minutes."""
 
     renderer_classes = [
         OpenApiJsonRenderer,
