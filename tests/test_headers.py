@@ -1,4 +1,8 @@
-"""What responses tell browsers and caches: customers' data is never stored by a cache."""
+"""What responses tell browsers and caches: customers' data is never stored by a cache, and
+pages run only the scripts, styles and images this site serves (Content-Security-Policy)."""
+
+import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -8,6 +12,20 @@ from rest_framework.test import APIClient
 from tests.factories import make_api_key, make_customer, make_user
 
 pytestmark = pytest.mark.django_db
+
+POLICY = {
+    "default-src": "'self'",
+    "base-uri": "'none'",
+    "object-src": "'none'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
+
+
+def directives(response) -> dict[str, str]:
+    """The response's Content-Security-Policy, directive by directive."""
+    policy = response["Content-Security-Policy"]
+    return dict(part.strip().partition(" ")[::2] for part in policy.split(";"))
 
 
 @pytest.fixture
@@ -121,3 +139,68 @@ def test_static_files_keep_their_own_caching(client):
 
     assert response.status_code == 200
     assert "no-store" not in response["Cache-Control"]
+
+
+# --- Content-Security-Policy ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/accounts/login/", "/customers/", "/customers/{id}/", "/customers/{id}/edit/"]
+)
+def test_dashboard_pages_carry_the_policy(manager, customer, path):
+    response = manager.get(path.format(id=customer.pk))
+
+    assert directives(response) == POLICY
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/customers/customer/{id}/change/"])
+def test_admin_pages_carry_the_policy(superuser, customer, path):
+    response = superuser.get(path.format(id=customer.pk))
+
+    assert directives(response) == POLICY
+
+
+def test_the_lockout_and_error_pages_carry_the_policy(manager, settings):
+    settings.AXES_FAILURE_LIMIT = 1
+    locked = Client().post(reverse("login"), {"username": "vera", "password": "wrong"})
+    missing = manager.get("/customers/00000000-0000-0000-0000-000000000000/")
+
+    assert (locked.status_code, missing.status_code) == (429, 404)
+    assert directives(locked) == directives(missing) == POLICY
+
+
+def test_the_browsable_api_allows_inline_styles_but_no_inline_script(superuser, customer):
+    response = superuser.get(f"/api/v1/customers/{customer.pk}", HTTP_ACCEPT="text/html")
+
+    assert response["Content-Type"].startswith("text/html")
+    assert directives(response) == {**POLICY, "style-src": "'self' 'unsafe-inline'"}
+    assert superuser.get("/api/v1/customers")["Content-Type"] == "application/json"
+    assert "Content-Security-Policy" in superuser.get("/api/v1/customers")
+
+
+def test_no_template_has_an_inline_script_style_or_handler():
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=|javascript:")
+    templates = Path(__file__).resolve().parent.parent / "templates"
+
+    offenders = [
+        str(path.relative_to(templates))
+        for path in templates.rglob("*.html")
+        if inline.search(path.read_text())
+    ]
+
+    assert offenders == []
+
+
+def test_the_api_docs_run_no_inline_script_and_allow_only_data_images_besides(client):
+    page = client.get("/api/docs")
+
+    assert page.status_code == 200
+    assert directives(page) == {**POLICY, "img-src": "'self' data:"}
+    html = page.content.decode()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>|<style", html)
+    (init,) = re.findall(r'<script src="(/api/docs\?[^"]*)"', html)
+    script = client.get(init.replace("&amp;", "&"))
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle(" in script.content.decode()
+    assert "no-store" in script["Cache-Control"]
