@@ -81,6 +81,14 @@ def test_the_lockout_page_escapes_the_username_it_was_sent():
     assert "Logging in as <strong>&lt;b&gt;eve&lt;/b&gt;</strong>" in response.content.decode()
 
 
+def test_the_passwords_tried_are_never_stored(vera):
+    fail(2)
+
+    (attempt,) = AccessAttempt.objects.all()
+    assert "wrong-" not in attempt.post_data
+    assert "password=********************" in attempt.post_data
+
+
 def test_a_username_that_does_not_exist_is_locked_out_the_same_way():
     assert fail(3, username="nobody") == [200, 200, 429]
 
