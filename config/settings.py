@@ -74,11 +74,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "customers.middleware.RequestIDMiddleware",
-    "customers.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "customers.middleware.NoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
+    "customers.middleware.BodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
