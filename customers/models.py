@@ -492,15 +492,12 @@ class CustomerEvent(models.Model):
 class IdempotencyKey(models.Model):
     """A POST made safe to retry: the first response to a merchant's ``Idempotency-Key``.
 
-    The row is claimed (``status_code`` empty) before the request runs and completed in the same
-    transaction as the write, so a retry sees either "in flight" or the finished response, and
-    the unique (merchant, key) makes the claim one winner-takes-all insert across processes.
+    Written in the same transaction as the request's write, so a response is replayed exactly
+    when what it reports exists (see ``customers.api.idempotency``).
     """
 
-    #: How long a completed response is replayed.
+    #: How long a response is replayed.
     LIFETIME = timedelta(hours=24)
-    #: A claim older than this whose request never finished (the process died) may be retaken.
-    STALE_CLAIM = timedelta(minutes=5)
     MAX_LENGTH = 255
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -508,8 +505,8 @@ class IdempotencyKey(models.Model):
     key = models.CharField(max_length=MAX_LENGTH)
     # SHA-256 of the canonical request: the same key with another body is refused.
     request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
     response_headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -523,7 +520,3 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.key} ({self.merchant_id})"
-
-    @property
-    def is_complete(self) -> bool:
-        return self.status_code is not None

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from customers.models import Customer
+from customers.models import Customer, CustomerEvent
 from tests.factories import make_api_key, make_customer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -127,3 +127,27 @@ def test_a_cursor_walk_while_rows_are_inserted_neither_skips_nor_repeats(merchan
     assert len(seen) == len(set(seen)), "a row was repeated"
     assert existing <= set(seen), "a row was skipped"
     assert Customer.objects.count() > len(existing), "nothing was inserted during the walk"
+
+
+def test_thirty_parallel_patches_without_if_match_all_apply(merchant):
+    raw_key = make_api_key(merchant)[1]
+    customer = make_customer(merchant, name="Awa Ndiaye", email="awa@example.com")
+    notes = [f"note {n}" for n in range(30)]
+    barrier = threading.Barrier(len(notes))
+
+    def patch(note):
+        try:
+            client = with_key(raw_key)(APIClient())
+            barrier.wait(timeout=30)
+            return client.patch(f"{URL}/{customer.pk}", {"description": note}, format="json")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(notes)) as pool:
+        statuses = [response.status_code for response in pool.map(patch, notes)]
+
+    assert statuses == [200] * 30
+    customer.refresh_from_db()
+    assert (customer.version, customer.description in notes) == (31, True)
+    updates = CustomerEvent.objects.filter(customer_id=customer.pk, action="updated")
+    assert updates.count() == 30

@@ -1,12 +1,14 @@
 """``Idempotency-Key`` on POST: replay, reuse with another body, in flight, per merchant, 24 h."""
 
+import contextlib
 import datetime
 
 import pytest
+from django.db import connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from customers.api.idempotency import request_fingerprint
+from customers.api.idempotency import advisory_lock_id
 from customers.models import Customer, IdempotencyKey
 from tests.factories import make_api_key, make_customer
 
@@ -74,12 +76,28 @@ def test_the_same_key_with_another_body_is_422_and_creates_nothing(api):
     assert Customer.objects.count() == 1
 
 
-def test_a_repeat_while_the_first_is_in_flight_is_409(api, merchant):
-    IdempotencyKey.objects.create(
-        merchant=merchant, key="order-17", request_hash=request_fingerprint(BODY)
-    )
+@contextlib.contextmanager
+def held_elsewhere(merchant, key: str = "order-17"):
+    """Another request holding ``key``: its own connection, in a transaction, until the block
+    ends; yields that connection's server process id."""
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s), pg_backend_pid()",
+                [advisory_lock_id(merchant, key)],
+            )
+            yield cursor.fetchone()[1]
+    finally:
+        other.close()
 
-    response = post(api)
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_repeat_while_the_first_is_in_flight_is_409(api, merchant):
+    with held_elsewhere(merchant):
+        response = post(api)
 
     assert response.status_code == 409
     assert response.json() == {
@@ -92,14 +110,14 @@ def test_a_repeat_while_the_first_is_in_flight_is_409(api, merchant):
     assert not Customer.objects.exists()
 
 
-def test_a_claim_abandoned_by_a_dead_process_is_taken_over(api, merchant):
-    claim = IdempotencyKey.objects.create(
-        merchant=merchant, key="order-17", request_hash=request_fingerprint(BODY)
-    )
-    long_ago = timezone.now() - IdempotencyKey.STALE_CLAIM - datetime.timedelta(seconds=1)
-    IdempotencyKey.objects.filter(pk=claim.pk).update(created_at=long_ago)
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_request_whose_database_connection_died_leaves_the_key_free(api, merchant):
+    with held_elsewhere(merchant) as process:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [process])
 
-    response = post(api)
+        response = post(api)
 
     assert response.status_code == 201
     assert Customer.objects.count() == 1

@@ -1,22 +1,25 @@
 """``Idempotency-Key`` on POST: a retried request replays the first response and creates nothing.
 
-The state is in the database, so it holds across processes and machines:
+The state is in the database, so it holds across processes and machines. Everything happens in
+the request's own transaction:
 
-1. ``idempotency_claim`` inserts (merchant, key) before the request runs. The unique constraint
-   lets exactly one request win; the others find the row and get its replay (finished),
-   ``idempotency_key_in_use`` (still running) or ``idempotency_key_reused`` (another body).
-2. The winner's write and ``idempotency_complete`` commit in one transaction: a replayable
-   response exists exactly when the customer does.
-3. A request that ends in an error created nothing, so ``idempotency_release`` drops the claim
-   and the client may retry with the same key.
+1. ``idempotency_hold`` takes the key for this request: on PostgreSQL a transaction-scoped
+   advisory lock, which a second request with the key cannot take while the first is in flight
+   (``idempotency_key_in_use``); on SQLite, where writing transactions run one at a time, the
+   second simply waits for the first. It then returns the finished record of an earlier request
+   with this key, to replay (``idempotency_key_reused`` if its body was another).
+2. The write and ``idempotency_record`` commit together: a replayable response exists exactly
+   when the customer does.
 
-Keys live 24 hours; a claim whose process died is taken over after a few minutes.
+A hold cannot outlive its request: the lock goes with the transaction, whether it commits, fails
+or loses its database connection, so a client's retry is never refused for a request that
+is no longer running. Records live 24 hours.
 """
 
 import hashlib
 import json
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from customers.models import IdempotencyKey, Merchant
@@ -34,45 +37,47 @@ def request_fingerprint(data) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def idempotency_claim(*, merchant: Merchant, key: str, request_hash: str) -> IdempotencyKey:
-    """The claim on ``key`` for this request (``is_complete`` false), or the finished record of
-    the first request with this key and body, to replay."""
-    now = timezone.now()
+def advisory_lock_id(merchant: Merchant, key: str) -> int:
+    """The 64-bit number PostgreSQL's advisory locks know (merchant, key) by."""
+    digest = hashlib.sha256(f"idempotency:{merchant.pk}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def idempotency_hold(*, merchant: Merchant, key: str, request_hash: str) -> IdempotencyKey | None:
+    """Hold ``key`` until the current transaction ends (call it inside one). Return the
+    finished record of an earlier request with this key and body, to replay, or None when this
+    request is the first."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(%s)", [advisory_lock_id(merchant, key)]
+            )
+            if not cursor.fetchone()[0]:
+                raise IdempotencyKeyInUse()
     IdempotencyKey.objects.filter(
-        merchant=merchant, created_at__lt=now - IdempotencyKey.LIFETIME
+        merchant=merchant, created_at__lt=timezone.now() - IdempotencyKey.LIFETIME
     ).delete()
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                return IdempotencyKey.objects.create(
-                    merchant=merchant, key=key, request_hash=request_hash
-                )
-        except IntegrityError:
-            pass
-        existing = IdempotencyKey.objects.filter(merchant=merchant, key=key).first()
-        if existing is None:
-            continue  # released between our insert and our read: try again
-        if existing.request_hash != request_hash:
-            raise IdempotencyKeyReused()
-        if existing.is_complete:
-            return existing
-        if existing.created_at >= now - IdempotencyKey.STALE_CLAIM:
-            raise IdempotencyKeyInUse()
-        # Its request never finished (the process died): take the key over.
-        IdempotencyKey.objects.filter(
-            pk=existing.pk, status_code=None, created_at=existing.created_at
-        ).delete()
-    raise IdempotencyKeyInUse()
+    earlier = IdempotencyKey.objects.filter(merchant=merchant, key=key).first()
+    if earlier is not None and earlier.request_hash != request_hash:
+        raise IdempotencyKeyReused()
+    return earlier
 
 
-def idempotency_complete(claim: IdempotencyKey, *, status_code: int, body, headers) -> None:
-    """Keep the response of a claimed request; call it inside the request's transaction."""
+def idempotency_record(
+    *, merchant: Merchant, key: str, request_hash: str, status_code: int, body, headers
+) -> None:
+    """Keep the response of the request holding ``key``, in its transaction."""
     kept = {name: headers[name] for name in REPLAYED_HEADERS if name in headers}
-    IdempotencyKey.objects.filter(pk=claim.pk).update(
-        status_code=status_code, response_body=body, response_headers=kept
-    )
-
-
-def idempotency_release(claim: IdempotencyKey) -> None:
-    """Give up a claim whose request failed (it created nothing), so the key may be retried."""
-    IdempotencyKey.objects.filter(pk=claim.pk, status_code=None).delete()
+    try:
+        with transaction.atomic():
+            IdempotencyKey.objects.create(
+                merchant=merchant,
+                key=key,
+                request_hash=request_hash,
+                status_code=status_code,
+                response_body=body,
+                response_headers=kept,
+            )
+    except IntegrityError:
+        # Only if a request held the key some other way (a lock that is not PostgreSQL's).
+        raise IdempotencyKeyInUse() from None

@@ -16,17 +16,11 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from customers.exceptions import StaleVersion
 from customers.models import IdempotencyKey
 from customers.normalizers import NULL_CHARACTER_MESSAGE
 
 from .exceptions import PreconditionFailed
-from .idempotency import (
-    idempotency_claim,
-    idempotency_complete,
-    idempotency_release,
-    request_fingerprint,
-)
+from .idempotency import idempotency_hold, idempotency_record, request_fingerprint
 
 #: An entity tag (RFC 9110): "opaque" or W/"opaque".
 ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
@@ -49,8 +43,6 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     #: The concrete viewset's FilterSet: its filters are the list's query parameters.
     filterset_class: type[django_filters.FilterSet]
     lookup_url_kwarg = "id"
-    #: Writes without If-Match retry this often when a concurrent write wins the race.
-    update_attempts = 3
     idempotency_header = "Idempotency-Key"
 
     # --- request checks -----------------------------------------------------------------
@@ -151,24 +143,22 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         key = self.get_idempotency_key(request)
         if key is None:
             return self.create_once(request)
-        claim = idempotency_claim(
-            merchant=self.get_merchant(), key=key, request_hash=request_fingerprint(request.data)
-        )
-        if claim.is_complete:
-            headers = {**claim.response_headers, "Idempotent-Replayed": "true"}
-            return Response(claim.response_body, status=claim.status_code, headers=headers)
-        try:
-            with transaction.atomic():
-                response = self.create_once(request)
-                idempotency_complete(
-                    claim,
-                    status_code=response.status_code,
-                    body=response.data,
-                    headers=response.headers,
-                )
-        except BaseException:
-            idempotency_release(claim)
-            raise
+        merchant = self.get_merchant()
+        fingerprint = request_fingerprint(request.data)
+        with transaction.atomic():
+            earlier = idempotency_hold(merchant=merchant, key=key, request_hash=fingerprint)
+            if earlier is not None:
+                headers = {**earlier.response_headers, "Idempotent-Replayed": "true"}
+                return Response(earlier.response_body, status=earlier.status_code, headers=headers)
+            response = self.create_once(request)
+            idempotency_record(
+                merchant=merchant,
+                key=key,
+                request_hash=fingerprint,
+                status_code=response.status_code,
+                body=response.data,
+                headers=response.headers,
+            )
         return response
 
     def create_once(self, request) -> Response:
@@ -186,23 +176,16 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def partial_update(self, request, *args, **kwargs):
         tags = self.if_match_versions(request)
-        attempts_left = self.update_attempts
-        while True:
-            attempts_left -= 1
-            instance = self.get_object()
-            self.check_if_match(instance, tags)
-            serializer = self.get_serializer(instance, data=request.data, partial=True)
-            serializer.is_valid(raise_exception=True)
-            try:
-                self.perform_update(serializer, expected_version=instance.version)
-            except StaleVersion:
-                # With If-Match the client's version is stale: 412. Without, another write won
-                # the race: validate again against what it left, a few times.
-                if tags is not None or not attempts_left:
-                    raise
-                continue
-            headers = {"ETag": self.etag(serializer.instance)}
-            return Response({"data": serializer.data}, headers=headers)
+        instance = self.get_object()
+        self.check_if_match(instance, tags)
+        serializer = self.get_serializer(instance, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        # With If-Match the write must find the version the client named (else 412). Without,
+        # the change applies to the customer as stored when it is written, whoever wrote last.
+        expected_version = None if tags is None else instance.version
+        self.perform_update(serializer, expected_version=expected_version)
+        headers = {"ETag": self.etag(serializer.instance)}
+        return Response({"data": serializer.data}, headers=headers)
 
     def destroy(self, request, *args, **kwargs):
         tags = self.if_match_versions(request)
@@ -239,7 +222,7 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def perform_create(self, serializer):
         raise NotImplementedError
 
-    def perform_update(self, serializer, *, expected_version: int):
+    def perform_update(self, serializer, *, expected_version: int | None):
         raise NotImplementedError
 
     def perform_destroy(self, instance, *, expected_version: int | None):
