@@ -117,6 +117,17 @@ DATABASES = {
         conn_health_checks=env_bool("CONN_HEALTH_CHECKS", default=True),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer fails a request fast (503) instead of holding it:
+    # seconds to connect, and seconds a statement may run (0: no limit). The web app
+    # (config.wsgi) runs with a statement limit by default; commands, which may build indexes
+    # over millions of rows, only with one set here.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        connect_timeout=int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")),
+        options="-c statement_timeout={}s".format(
+            int(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "0"))
+        ),
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One writer at a time: wait for the lock instead of failing with "database is locked",
     # and take it up front so a read-then-write transaction cannot deadlock.
@@ -129,11 +140,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis when REDIS_URL is set, so throttling and idempotency hold across processes.
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Seconds to wait for Redis to connect or answer; past it the request goes on without it.
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.5"))
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "customers.cache.ForgivingRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         }
     }
 else:

@@ -81,3 +81,33 @@ def test_a_malformed_throttle_rate_is_refused(rate):
 )
 def test_a_throttle_rate_is_read_from_its_first_letter(rate, parsed):
     assert parse_rate(rate) == parsed
+
+
+def test_postgresql_connections_are_bounded_in_time_from_the_environment():
+    result = load_settings(
+        then="print(s.DATABASES['default']['OPTIONS'])",
+        DEBUG="true",
+        DATABASE_URL="postgres://app@db.example.com:5432/customers",
+        DATABASE_CONNECT_TIMEOUT="3",
+        DATABASE_STATEMENT_TIMEOUT="7",
+    )
+    assert result.stdout.strip() == "{'connect_timeout': 3, 'options': '-c statement_timeout=7s'}"
+
+
+def test_the_web_app_limits_statements_by_default_and_commands_do_not():
+    env = {
+        "PATH": os.environ["PATH"],
+        "DEBUG": "true",
+        "DATABASE_URL": "postgres://app@db.example.com:5432/customers",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
+    web, command = (
+        subprocess.run(
+            [sys.executable, "-c", f"{first}; {show}"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        ).stdout.strip()
+        for first in ("import config.wsgi", "import django; django.setup()")
+    )  # fmt: skip
+    assert "'options': '-c statement_timeout=15s'" in web
+    assert "'options': '-c statement_timeout=0s'" in command

@@ -5,9 +5,13 @@ The count is one atomic increment of a key per window, so with Redis (``REDIS_UR
 holds across every process and machine, not per worker; and it costs one round trip to Redis
 per request. A request that sends a key costs one more, a GET of its address's failures before
 the key is looked up. Without Redis, Django's in-process cache counts (development, tests).
+
+If Redis does not answer (within ``REDIS_TIMEOUT`` seconds), nothing is throttled until it
+does: the API keeps serving, and the log says so, with the error, every few seconds.
 """
 
 import functools
+import logging
 import time
 
 import redis
@@ -22,6 +26,23 @@ from customers.middleware import client_address
 from customers.models import ApiKey
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+#: Seconds between two log lines about the same Redis outage, per process.
+OUTAGE_LOG_INTERVAL = 10
+
+logger = logging.getLogger(__name__)
+_outage_logged_at = 0.0
+
+
+def _redis_failed(error: redis.RedisError) -> None:
+    """Say loudly, but not on every request, that the shared counter is unreachable."""
+    global _outage_logged_at
+    now = time.monotonic()
+    if now - _outage_logged_at >= OUTAGE_LOG_INTERVAL:
+        _outage_logged_at = now
+        logger.error(
+            "Redis (REDIS_URL) does not answer: API requests are not throttled until it does. %s",
+            error,
+        )
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -38,17 +59,34 @@ def parse_rate(rate: str) -> tuple[int, int]:
 @functools.cache
 def _redis() -> redis.Redis:
     """This process's client of the shared Redis, with its pool of connections."""
-    return redis.Redis.from_url(settings.REDIS_URL)
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=settings.REDIS_TIMEOUT,
+        socket_timeout=settings.REDIS_TIMEOUT,
+    )
+
+
+def redis_answers() -> bool:
+    """Whether the shared Redis answers a PING (for the health check)."""
+    try:
+        return bool(_redis().ping())
+    except redis.RedisError:
+        return False
 
 
 def count_hit(key: str, timeout: int) -> int:
     """One more hit on ``key``, which expires ``timeout`` seconds after its first; the hits so
-    far. With Redis, INCR and EXPIRE NX go in one pipeline: one round trip."""
+    far (0 while Redis does not answer). With Redis, INCR and EXPIRE NX go in one pipeline: one
+    round trip."""
     if settings.REDIS_URL:
         pipeline = _redis().pipeline(transaction=False)
         pipeline.incr(cache.make_key(key))
         pipeline.expire(cache.make_key(key), timeout, nx=True)
-        count, _ = pipeline.execute()
+        try:
+            count, _ = pipeline.execute()
+        except redis.RedisError as error:
+            _redis_failed(error)
+            return 0
         return count
     cache.add(key, 0, timeout=timeout)
     try:
@@ -59,9 +97,14 @@ def count_hit(key: str, timeout: int) -> int:
 
 
 def hits_so_far(key: str) -> int:
-    """The hits on ``key`` so far, read where ``count_hit`` counts them: one round trip."""
+    """The hits on ``key`` so far, read where ``count_hit`` counts them: one round trip (0 while
+    Redis does not answer)."""
     if settings.REDIS_URL:
-        return int(_redis().get(cache.make_key(key)) or 0)
+        try:
+            return int(_redis().get(cache.make_key(key)) or 0)
+        except redis.RedisError as error:
+            _redis_failed(error)
+            return 0
     return cache.get(key, 0)
 
 

@@ -2,6 +2,7 @@
 
 from csp.constants import SELF
 from csp.decorators import csp_update
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
@@ -37,6 +38,7 @@ from .schema import (
     error_responses,
 )
 from .serializers import CustomerSerializer
+from .throttling import redis_answers
 from .viewsets import ResourceViewSet
 
 
@@ -186,11 +188,20 @@ class NotFoundView(APIView):
 @never_cache
 @require_safe
 def healthz(request):
-    """200 when the app and its database answer; 503 when the database does not. No auth."""
+    """The app, its database and its shared cache. No auth.
+
+    503 when the database does not answer (nothing works without it). When Redis (``REDIS_URL``)
+    does not answer, the API still serves, unthrottled: 200, with ``"status": "degraded"``.
+    """
+    report = {"status": "ok", "database": "ok"}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        report.update(status="error", database="unreachable")
+    if settings.REDIS_URL:
+        report["cache"] = "ok" if redis_answers() else "unreachable"
+        if report["cache"] != "ok" and report["status"] == "ok":
+            report["status"] = "degraded"
+    return JsonResponse(report, status=503 if report["status"] == "error" else 200)
