@@ -326,6 +326,18 @@ class Customer(models.Model):
     def __str__(self):
         return self.name
 
+    @staticmethod
+    def derived_name(first_name: str, last_name: str) -> str:
+        """The name a customer gets from a first and last name when given none."""
+        return " ".join(part.strip() for part in (first_name, last_name) if part and part.strip())
+
+    @property
+    def name_is_derived(self) -> bool:
+        """Whether the name is the first and last name, rather than one chosen."""
+        return bool(self.first_name) and self.name == self.derived_name(
+            self.first_name, self.last_name
+        )
+
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
@@ -367,7 +379,7 @@ class Customer(models.Model):
             value = getattr(self, field)
             setattr(self, field, value.strip() if value else "")
         if not self.name and self.first_name and "name" not in exclude:
-            self.name = f"{self.first_name} {self.last_name}".strip()
+            self.name = self.derived_name(self.first_name, self.last_name)
         apply("email", normalizers.normalize_email)
         apply("country", normalizers.normalize_country)
         apply("currency", normalizers.normalize_currency)

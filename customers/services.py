@@ -176,8 +176,12 @@ def customer_update(
             if expected_version is None:
                 customer = _locked(customer.pk)
             before = _snapshot(customer)
+            name_follows = customer.name_is_derived
             for field, value in data.items():
                 setattr(customer, field, value)
+            if name_follows and customer.name == before["name"] and customer.first_name:
+                # A name made of the first and last name follows them; a chosen one stays.
+                customer.name = Customer.derived_name(customer.first_name, customer.last_name)
             customer.full_clean()
             after = _snapshot(customer)
             changed = {f: [before[f], after[f]] for f in EDITABLE_FIELDS if before[f] != after[f]}

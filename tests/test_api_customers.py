@@ -919,3 +919,35 @@ def test_the_written_out_rendering_equals_what_the_declared_fields_render(mercha
     serializer = CustomerSerializer(customer)
     by_fields = super(CustomerSerializer, serializer).to_representation(customer)
     assert json.dumps(serializer.to_representation(customer)) == json.dumps(by_fields)
+
+
+def test_a_name_made_of_first_and_last_name_follows_them(api, merchant):
+    created = api.post(
+        URL,
+        {"first_name": "Kwame", "last_name": "Mensah", "email": "kwame@example.com"},
+        format="json",
+    ).json()["data"]
+    assert created["name"] == "Kwame Mensah"
+
+    renamed = api.patch(f"{URL}/{created['id']}", {"last_name": "Asante"}, format="json")
+
+    assert renamed.json()["data"]["name"] == "Kwame Asante"
+    assert Customer.objects.get().name == "Kwame Asante"
+
+
+def test_a_chosen_name_stays_when_first_or_last_name_change(api, merchant):
+    customer = make_customer(merchant, name="KM Trading", first_name="Kwame", last_name="Mensah")
+
+    response = api.patch(detail(customer), {"last_name": "Asante"}, format="json")
+
+    assert response.json()["data"]["name"] == "KM Trading"
+
+
+def test_a_name_sent_with_the_first_and_last_name_is_the_name_kept(api, merchant):
+    customer = make_customer(merchant, name="", first_name="Kwame", last_name="Mensah")
+
+    response = api.patch(
+        detail(customer), {"last_name": "Asante", "name": "Kwame A."}, format="json"
+    )
+
+    assert response.json()["data"]["name"] == "Kwame A."

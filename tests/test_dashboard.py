@@ -998,3 +998,19 @@ def test_a_refused_filter_lists_and_counts_no_one(client, viewer, customer):
     }
     assert list(response.context["object_list"]) == []
     assert response.context["paginator"].count == 0
+
+
+def test_editing_the_last_name_moves_a_name_made_of_it(client, editor, merchant):
+    customer = make_customer(
+        merchant, name="", first_name="Kwame", last_name="Mensah", email="kwame@example.com"
+    )
+    data = customer_form_data(
+        name="Kwame Mensah", first_name="Kwame", last_name="Asante", email="kwame@example.com",
+        version="1",
+    )  # fmt: skip
+
+    response = logged_in(client, editor).post(reverse("customers:update", args=[customer.pk]), data)
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.name == "Kwame Asante"
