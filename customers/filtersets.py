@@ -7,7 +7,9 @@ silently ignored filter. Values are normalised by the same functions as the stor
 
 import copy
 import datetime
+import difflib
 import functools
+from collections.abc import Iterable
 
 import django_filters
 from django import forms
@@ -22,6 +24,17 @@ from .models import Customer, CustomerCount
 
 #: The trigram indexes that serve a search need three characters to look anything up.
 SEARCH_MIN_LENGTH = 3
+
+
+def unknown_parameter_message(name: str, known: Iterable[str]) -> str:
+    """What the API and the dashboard say of a query parameter they do not know: a typo never
+    silently widens a list."""
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return (
+        f"Unknown query parameter; did you mean {close[0]}?"
+        if close
+        else ("Unknown query parameter.")
+    )
 
 
 class NormalizedField(forms.CharField):

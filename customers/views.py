@@ -28,7 +28,7 @@ from django_filters.views import FilterView
 
 from .csvio import csv_response
 from .exceptions import CustomerNotFound
-from .filtersets import CustomerFilterSet
+from .filtersets import CustomerFilterSet, unknown_parameter_message
 from .forms import DASHBOARD, ApiKeyForm, CustomerForm, CustomerStatusForm
 from .listing import ListPaginator, list_total
 from .models import Customer
@@ -81,6 +81,15 @@ class CustomerAccessMixin(PermissionRequiredMixin):
         return customers_for_user(self.request.user).select_related("merchant")
 
 
+def unknown_list_parameters(request: HttpRequest) -> dict[str, str]:
+    """The query parameters of the list (and its export) that it does not know, each with what
+    to say of it."""
+    known = {*CustomerFilterSet.base_filters, "limit", "page"}
+    return {
+        name: unknown_parameter_message(name, known) for name in request.GET if name not in known
+    }
+
+
 class CustomerListView(CustomerAccessMixin, MerchantColumnMixin, FilterView):
     """Filters, ordering and page size all live in the query string, so a link can be shared.
 
@@ -99,7 +108,21 @@ class CustomerListView(CustomerAccessMixin, MerchantColumnMixin, FilterView):
         filled = [(key, value) for key, value in request.GET.items() if value.strip()]
         if len(filled) != len(request.GET):
             return HttpResponseRedirect(f"{request.path}?{urlencode(filled)}".rstrip("?"))
-        return super().get(request, *args, **kwargs)
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        # As in the API, a parameter the list does not know (a typo) lists no one: it says so.
+        self.unknown_parameters = unknown_list_parameters(request)
+        valid = self.filterset.is_valid() and not self.unknown_parameters
+        self.object_list = self.filterset.qs if valid else self.filterset.queryset.none()
+        context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
+        return self.render_to_response(context, status=200 if valid else 400)
+
+    def filter_problems(self) -> list[str]:
+        """What is wrong with the query string that no input on the page shows: unknown
+        parameters, and a bad ordering (set by the column headers, not an input)."""
+        problems = [f"{name}: {message}" for name, message in self.unknown_parameters.items()]
+        for error in self.filterset.form.errors.get("ordering", []):
+            problems.append(f"{self.filterset.form['ordering'].label}: {error}")
+        return problems
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, so an empty query string still gets the default ordering.
@@ -120,10 +143,15 @@ class CustomerListView(CustomerAccessMixin, MerchantColumnMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         behind_more_filters = set(self.filterset.form.fields) - {"search", "ordering"}
+        errors_above = bool(set(self.filterset.form.errors) - {"ordering"})
+        problems = self.filter_problems()
         return super().get_context_data(
             **kwargs,
             page_sizes=self.page_sizes,
             active_filters=sum(1 for key in self.request.GET if key in behind_more_filters),
+            filter_problems=problems,
+            filters_invalid=errors_above or bool(problems),
+            errors_above=errors_above,
         )
 
 
@@ -136,7 +164,8 @@ class CustomerExportView(CustomerAccessMixin, View):
         filterset = CustomerFilterSet(
             request.GET, queryset=customers_for_user(request.user), request=request
         )
-        if not filterset.is_valid():
+        if not filterset.is_valid() or unknown_list_parameters(request):
+            # The list says what is wrong; an export never widens to rows not asked for.
             return redirect(f"{reverse('customers:list')}?{request.GET.urlencode()}")
         return csv_response(filterset.qs)
 

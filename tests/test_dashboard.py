@@ -329,7 +329,7 @@ def test_list_with_an_invalid_filter_shows_the_error_and_no_rows(client, viewer,
     response = logged_in(client, viewer).get(
         reverse("customers:list"), {"created_after": "yesterday"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert list(response.context["object_list"]) == []
     body = response.content.decode()
     assert "Enter an ISO 8601 date or date-time" in body
@@ -1014,3 +1014,47 @@ def test_editing_the_last_name_moves_a_name_made_of_it(client, editor, merchant)
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.name == "Kwame Asante"
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ({"emial": "x"}, "emial: Unknown query parameter; did you mean email?"),
+        ({"tier": "gold"}, "tier: Unknown query parameter."),
+        (
+            {"ordering": "bogus"},
+            "Order by: Select a valid choice. bogus is not one of the available choices.",
+        ),
+    ],
+)
+def test_list_names_a_parameter_it_cannot_use_and_lists_no_one(
+    client, viewer, customer, query, problem
+):
+    response = logged_in(client, viewer).get(reverse("customers:list"), query)
+
+    assert response.status_code == 400
+    assert list(response.context["object_list"]) == []
+    assert response.context["filter_problems"] == [problem]
+    body = response.content.decode()
+    assert "Fix the filters to see customers" in body
+    assert "0 customers" not in body
+    assert "Correct them above" not in body
+
+
+@pytest.mark.parametrize(("count", "says"), [(1, "1 customer matches"), (2, "2 customers match")])
+def test_the_count_of_matches_agrees_with_its_number(client, viewer, merchant, count, says):
+    for n in range(count):
+        make_customer(merchant, name=f"Awa {n}", country="SN")
+
+    response = logged_in(client, viewer).get(reverse("customers:list"), {"country": "SN"})
+
+    assert f"{says} these filters" in " ".join(response.content.decode().split())
+
+
+def test_an_export_with_an_unknown_parameter_exports_no_one_and_goes_to_the_list(
+    client, viewer, customer
+):
+    response = logged_in(client, viewer).get(reverse("customers:export"), {"emial": "x"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('customers:list')}?emial=x"

@@ -6,7 +6,6 @@ filters and pagination, and writes through its services in ``perform_create``,
 ``perform_update`` and ``perform_destroy``.
 """
 
-import difflib
 import re
 
 import django_filters
@@ -16,6 +15,7 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from customers.filtersets import unknown_parameter_message
 from customers.models import IdempotencyKey
 from customers.normalizers import NULL_CHARACTER_MESSAGE
 
@@ -76,9 +76,7 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         errors = {}
         for name, values in request.query_params.lists():
             if name not in allowed:
-                close = difflib.get_close_matches(name, sorted(allowed), n=1)
-                hint = f"; did you mean {close[0]}?" if close else "."
-                errors[name] = [f"Unknown query parameter{hint}"]
+                errors[name] = [unknown_parameter_message(name, allowed)]
             elif len(values) > 1:
                 errors[name] = ["Send this parameter once (several statuses: status=a,b)."]
             elif not values[0]:
