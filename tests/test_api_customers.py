@@ -598,6 +598,20 @@ def test_patch_with_if_match_star_succeeds(api, merchant):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("if_match", "status"),
+    [('"a,b"', 412), ('"1,2"', 412), ('"9", "1"', 200), ('"9","1"', 200), ('W/"1", "1"', 200)],
+)
+def test_if_match_reads_a_list_of_entity_tags_whose_tags_may_hold_commas(
+    api, merchant, if_match, status
+):
+    customer = make_customer(merchant)
+
+    response = api.patch(detail(customer), {"company": "X"}, format="json", HTTP_IF_MATCH=if_match)
+
+    assert response.status_code == status
+
+
 def test_patch_with_malformed_if_match_is_400_naming_the_header(api, merchant):
     customer = make_customer(merchant)
 

@@ -2,11 +2,13 @@
 envelope, each error response, and the headers (``X-Request-ID`` on every response, ``ETag``,
 ``Location``, ``Idempotent-Replayed``, ``Retry-After``, ``WWW-Authenticate``, ``Allow``)."""
 
+from django.db import models
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from customers.models import IdempotencyKey
+from customers.filtersets import SEARCH_MIN_LENGTH
+from customers.models import CodeField, Customer, IdempotencyKey
 
 from .exceptions import ERROR_CODES
 from .serializers import CustomerSerializer, DeletedSerializer
@@ -124,6 +126,23 @@ DATE_OR_DATE_TIME = {
 }
 
 
+#: Query parameters that need more than one character.
+MIN_LENGTHS = {"search": SEARCH_MIN_LENGTH}
+
+
+def text_limits(*, request_body: bool) -> dict[str, int]:
+    """The most characters of each text field, from the model. A request may spell a country
+    or currency at length (``Senegal``): only the stored code is short."""
+    return {
+        field.name: field.max_length
+        for field in Customer._meta.get_fields()
+        if isinstance(field, models.CharField | models.TextField)
+        and field.max_length
+        and not field.choices
+        and not (request_body and isinstance(field, CodeField))
+    }
+
+
 def postprocess_api_schema(result, generator, request, public):
     """Paths as SPEC writes them (no trailing slash), headers on every response, date or
     date-time filters, and request bodies that admit no unknown key."""
@@ -139,6 +158,11 @@ def postprocess_api_schema(result, generator, request, public):
             for parameter in parameters:
                 if parameter["name"] in ("created_after", "created_before"):
                     parameter["schema"] = DATE_OR_DATE_TIME
+                elif parameter["in"] == "query" and parameter["schema"].get("type") == "string":
+                    # A parameter sent empty is refused: give a value or leave it out.
+                    parameter["schema"].setdefault(
+                        "minLength", MIN_LENGTHS.get(parameter["name"], 1)
+                    )
             parameters.append(
                 {
                     "name": "X-Request-ID",
@@ -166,6 +190,10 @@ def postprocess_api_schema(result, generator, request, public):
                 if code == "405":
                     headers["Allow"] = _header("Allow")
     schemas = components.get("schemas", {})
+    for name in ("Customer", "CustomerRequest", "PatchedCustomerRequest"):
+        for field, limit in text_limits(request_body=name.endswith("Request")).items():
+            if field in schemas.get(name, {}).get("properties", {}):
+                schemas[name]["properties"][field]["maxLength"] = limit
     for name, component in schemas.items():
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False

@@ -22,8 +22,9 @@ from customers.normalizers import NULL_CHARACTER_MESSAGE
 from .exceptions import PreconditionFailed
 from .idempotency import idempotency_hold, idempotency_record, request_fingerprint
 
-#: An entity tag (RFC 9110): "opaque" or W/"opaque".
-ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
+#: One entity tag of a list (RFC 9110): "opaque" or W/"opaque", then a comma or the end. The
+#: opaque part may hold a comma itself, so the list is read tag by tag, not split on commas.
+ENTITY_TAG_ITEM = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*(?:,[ \t,]*|$)')
 
 
 class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -105,14 +106,15 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return {tag for weak, tag in tags if not weak}  # If-Match compares strongly
 
     def _entity_tags(self, header: str, name: str) -> list[tuple[bool, str]]:
-        tags = []
-        for item in header.split(","):
-            match = ENTITY_TAG.fullmatch(item.strip())
+        tags, position, header = [], 0, header.strip()
+        while position < len(header):
+            match = ENTITY_TAG_ITEM.match(header, position)
             if match is None:
                 raise exceptions.ValidationError(
                     {name: ['Send entity tags as given in ETag, e.g. "3" (with the quotes).']}
                 )
             tags.append((bool(match[1]), f'"{match[2]}"'))
+            position = match.end()
         return tags
 
     def check_if_match(self, instance, tags: set[str] | None):
