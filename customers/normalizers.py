@@ -320,7 +320,7 @@ def metadata_from_text(key: str, kind: str, text: str):
             number = json.loads(text) if _NUMBER.match(text) else None
         except ValueError:  # more digits than Python reads as a whole number
             raise _number_out_of_range(key) from None
-        if number is None or not math.isfinite(number):
+        if number is None:
             raise ValidationError(
                 "The value of '%(key)s' is not a number, e.g. 42 or 9.5.",
                 code="metadata_not_number",

@@ -104,6 +104,8 @@ def editor(merchant):
     [
         ("text", "a\x00b", NUL),
         ("number", "9" * 5000, OUT_OF_RANGE),
+        ("number", "9" * 500, OUT_OF_RANGE),
+        ("number", "1e999", OUT_OF_RANGE),
         ("number", str(2**53), OUT_OF_RANGE),
     ],
 )
