@@ -82,7 +82,7 @@ def test_filter_the_list_by_email_through_the_url(page, log_in, merchant):
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Ada Diallo")
     expect(page.get_by_label("Email")).to_have_value("ADA@example.com")
-    expect(page.get_by_text("1 customer match these filters")).to_be_visible()
+    expect(page.get_by_text("1 customer matches these filters")).to_be_visible()
 
 
 def test_filter_form_keeps_the_filters_in_the_url(page, log_in, merchant):
