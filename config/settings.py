@@ -8,6 +8,7 @@ none set, the project runs for development on a SQLite file (DEBUG=true).
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -142,6 +143,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Seconds to wait for Redis to connect or answer; past it the request goes on without it.
 REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.5"))
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
