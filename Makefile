@@ -14,7 +14,7 @@ PIP_TOOLS := pip-tools==7.6.2
 COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint typecheck format bench lock clean
+.PHONY: run test coverage lint typecheck format bench lock clean
 
 # Production dependencies only: what `make run` and a server need.
 $(BIN)/.installed: requirements.lock
@@ -36,6 +36,13 @@ run: $(BIN)/.installed
 # --dist loadgroup: the query-plan tests share one large database, so they share one worker.
 test: $(BIN)/.installed-dev
 	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# Both databases, as CI runs them: the coverage of the two passes together, with its floor.
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+coverage: $(BIN)/.installed-dev
+	env -u DATABASE_URL $(TEST_ENV) $(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=
+	DATABASE_URL=$(PG_URL) $(TEST_ENV) $(BIN)/pytest -n 2 --dist loadgroup \
+		--cov --cov-append --cov-report=term --cov-fail-under=95
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .

@@ -113,3 +113,18 @@ def test_a_statement_held_past_the_limit_is_503_not_a_hang(merchant):
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert response.json()["error"]["code"] == "service_unavailable"
+
+
+def test_the_cache_turns_a_redis_outage_into_misses_and_dropped_writes(dead_redis, caplog):
+    from django.core.cache import cache
+
+    with caplog.at_level(logging.ERROR, logger="customers.cache"):
+        results = (
+            cache.set("k", 1),
+            cache.add("k", 1),
+            cache.get("k", "missing"),
+            cache.delete("k"),
+        )
+
+    assert results == (None, False, "missing", False)
+    assert len(caplog.records) == 4
