@@ -98,6 +98,8 @@ class Merchant(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    #: The number of the merchant's latest event (``CustomerEvent.number``).
+    last_event_number = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -471,9 +473,13 @@ class CustomerCount(models.Model):
 
 
 class CustomerEvent(models.Model):
-    """One line of a customer's history: who changed what, when, and through which door.
+    """One change to a customer: who changed what, when, and through which door. The events
+    are the customer's history on the dashboard and the API's event feed.
 
     ``customer_id`` is a plain column, not a foreign key, so the history outlives a deletion.
+    ``number`` counts the merchant's events 1, 2, 3… in the order their changes committed (see
+    ``services._record``): the feed follows it, so a client polling after the last number it
+    saw never misses or repeats an event.
     """
 
     class Action(models.TextChoices):
@@ -482,23 +488,47 @@ class CustomerEvent(models.Model):
         STATUS_CHANGED = "status_changed", "Status changed"
         DELETED = "deleted", "Deleted"
 
+    #: The API's event type of each action.
+    TYPES: dict[str, str] = {
+        Action.CREATED: "customer.created",
+        Action.UPDATED: "customer.updated",
+        Action.STATUS_CHANGED: "customer.updated",
+        Action.DELETED: "customer.deleted",
+    }
+
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    number = models.BigIntegerField()
     customer_id = models.UUIDField()
     action = models.CharField(max_length=16, choices=Action.choices)
     # {"field": [old, new]} for updates; the full record for creations and deletions.
     changes = models.JSONField(default=dict)
+    # {"object": <the customer as the API renders it after the change>, "previous_attributes":
+    # {<field>: <its value before>} (updates only)}.
+    data = models.JSONField(default=dict)
     actor = models.CharField(max_length=200)
     source = models.CharField(max_length=16, choices=Customer.Source.choices)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "number"], name="customer_event_number")
+        ]
         indexes = [
             models.Index(fields=["customer_id", "created_at"], name="customer_event_idx"),
         ]
 
     def __str__(self):
         return f"{self.get_action_display()} {self.customer_id} by {self.actor}"
+
+    @property
+    def type(self) -> str:
+        return self.TYPES[self.action]
+
+    @classmethod
+    def actions_of(cls, types: list[str]) -> list[str]:
+        """The actions recorded under the API's event ``types``."""
+        return [action for action, type_ in cls.TYPES.items() if type_ in types]
 
 
 class IdempotencyKey(models.Model):

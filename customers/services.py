@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from .exceptions import CustomerNotFound, StaleVersion
 from .models import ApiKey, Customer, CustomerCount, CustomerEvent, Merchant
+from .representation import customer_json
 
 #: Fields a client may write, in display order.
 EDITABLE_FIELDS = (
@@ -86,12 +87,44 @@ def _snapshot(customer: Customer) -> dict[str, Any]:
     return {field: getattr(customer, field) for field in EDITABLE_FIELDS}
 
 
-def _record(customer: Customer, action: str, changes: dict, actor: Actor, source: str):
-    CustomerEvent.objects.create(
+def _next_event_number(merchant_id) -> int:
+    """The merchant's next event number, its row locked until the transaction ends.
+
+    Taken as the last step of every write, so no writer ever waits for another while holding
+    this lock: writes of one merchant then commit in the order of their numbers, and a reader
+    that has seen number n has seen every event before it (the feed's promise).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Merchant._meta.db_table} SET last_event_number = last_event_number + 1 "
+            "WHERE id = %s RETURNING last_event_number",
+            [Merchant._meta.pk.get_db_prep_value(merchant_id, connection)],
+        )
+        return cursor.fetchone()[0]
+
+
+def _record(
+    customer: Customer,
+    action: str,
+    changes: dict,
+    actor: Actor,
+    source: str,
+    *,
+    previous: dict[str, Any] | None = None,
+) -> CustomerEvent:
+    """Record a change: its history line, and its event with the customer as the API renders
+    it now (``previous``: the API's rendering before an update, whose changed fields become
+    ``previous_attributes``)."""
+    data: dict[str, Any] = {"object": customer_json(customer)}
+    if previous is not None:
+        data["previous_attributes"] = {field: previous[field] for field in changes}
+    return CustomerEvent.objects.create(
         merchant_id=customer.merchant_id,
+        number=_next_event_number(customer.merchant_id),
         customer_id=customer.pk,
         action=action,
         changes=changes,
+        data=data,
         actor=actor_label(actor),
         source=source,
     )
@@ -176,6 +209,7 @@ def customer_update(
             if expected_version is None:
                 customer = _locked(customer.pk)
             before = _snapshot(customer)
+            previous = customer_json(customer)
             name_follows = customer.name_is_derived
             for field, value in data.items():
                 setattr(customer, field, value)
@@ -196,6 +230,8 @@ def customer_update(
             values = {field: after[field] for field in changed}
             if not rows.update(**values, updated_at=now, version=F("version") + 1):
                 _raise_missed(customer, expected_version)
+            customer.updated_at = now
+            customer.version = (expected_version or customer.version) + 1
             if _counted(before) != _counted(after):
                 _count(customer.merchant_id, Counter({_counted(before): -1, _counted(after): 1}))
             action = (
@@ -203,11 +239,9 @@ def customer_update(
                 if set(changed) == {"status"}
                 else CustomerEvent.Action.UPDATED
             )
-            _record(customer, action, changed, actor, source)
+            _record(customer, action, changed, actor, source, previous=previous)
     except IntegrityError as error:
         raise (_duplicate_error(error) or error) from error
-    customer.updated_at = now
-    customer.version = (customer.version if expected_version is None else expected_version) + 1
     return customer
 
 

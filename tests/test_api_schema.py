@@ -37,7 +37,13 @@ def test_schema_is_openapi_3_json_by_default_without_auth():
     assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
     document = response.json()
     assert document["openapi"].startswith("3.")
-    assert sorted(document["paths"]) == ["/api/v1/customers", "/api/v1/customers/{id}"]
+    assert sorted(document["paths"]) == [
+        "/api/v1/customers",
+        "/api/v1/customers/{id}",
+        "/api/v1/customers/{id}/events",
+        "/api/v1/events",
+        "/api/v1/events/{id}",
+    ]
 
 
 def test_schema_in_yaml_with_format_yaml():
@@ -192,6 +198,9 @@ OPERATIONS = [
     "GET /api/v1/customers/{id}",
     "PATCH /api/v1/customers/{id}",
     "DELETE /api/v1/customers/{id}",
+    "GET /api/v1/customers/{id}/events",
+    "GET /api/v1/events",
+    "GET /api/v1/events/{id}",
 ]
 
 

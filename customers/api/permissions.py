@@ -3,7 +3,7 @@ Which customers it may touch is the viewset's ``get_queryset()``, not a permissi
 
 from rest_framework import permissions
 
-from customers.models import ApiKey
+from customers.models import ApiKey, Customer
 
 from .exceptions import InsufficientScope
 
@@ -47,3 +47,10 @@ class SessionHasModelPermission(permissions.DjangoModelPermissions):
         if request.method not in self.perms_map:
             return bool(request.user and request.user.is_authenticated)
         return super().has_permission(request, view)
+
+
+class SessionMayViewCustomers(SessionHasModelPermission):
+    """Events are the customers' history: a staff user who may view customers reads them."""
+
+    def get_required_permissions(self, method, model_cls):
+        return super().get_required_permissions(method, Customer)

@@ -11,7 +11,7 @@ from customers.filtersets import SEARCH_MIN_LENGTH
 from customers.models import CodeField, Customer, IdempotencyKey
 
 from .exceptions import ERROR_CODES
-from .serializers import CustomerSerializer, DeletedSerializer
+from .serializers import CustomerSerializer, DeletedSerializer, EventSerializer
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -36,6 +36,7 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 
 CustomerEnvelope = inline_serializer("CustomerEnvelope", {"data": CustomerSerializer()})
 DeletedEnvelope = inline_serializer("DeletedEnvelope", {"data": DeletedSerializer()})
+EventEnvelope = inline_serializer("EventEnvelope", {"data": EventSerializer()})
 ErrorEnvelope = inline_serializer(
     "ErrorEnvelope",
     {

@@ -6,7 +6,6 @@ Nothing here validates or normalises a customer: the fields only check JSON type
 fields. So the API, the dashboard, the admin and the import cannot disagree.
 """
 
-import datetime
 import difflib
 from collections.abc import Mapping
 from typing import Any
@@ -16,7 +15,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers import normalizers
-from customers.models import DESCRIPTION_MAX_LENGTH, Customer
+from customers.models import DESCRIPTION_MAX_LENGTH, Customer, CustomerEvent
+from customers.representation import customer_json, event_json, rfc3339
 from customers.services import customer_create, customer_update
 
 from .exceptions import api_error_from_model
@@ -85,11 +85,6 @@ class ObjectField(serializers.JSONField):
 
     def to_representation(self, value):
         return value or {}
-
-
-def rfc3339(moment: datetime.datetime) -> str:
-    """RFC 3339 in UTC with milliseconds: ``2026-06-05T12:00:00.123Z``."""
-    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class TimestampField(serializers.DateTimeField):
@@ -258,34 +253,11 @@ class CustomerSerializer(ServiceSerializer):
     updated_at = TimestampField(read_only=True)
 
     def to_representation(self, customer: Customer) -> dict[str, Any]:
-        """The customer as JSON, written out. Every response of the API renders customers, and
-        asking each declared field in turn (after copying them all) costs several times more.
-        ``tests/test_api_customers.py`` holds it equal to what the declared fields render."""
-        return {
-            "id": str(customer.id),
-            "merchant_id": str(customer.merchant_id),
-            "reference": customer.reference or None,
-            "type": customer.type,
-            "name": customer.name,
-            "first_name": customer.first_name or None,
-            "last_name": customer.last_name or None,
-            "company": customer.company or None,
-            "email": customer.email or None,
-            "phone": customer.phone or None,
-            "whatsapp": customer.whatsapp or None,
-            "country": customer.country or None,
-            "address": customer.address or {},
-            "currency": customer.currency or None,
-            "website": customer.website or None,
-            "description": customer.description or None,
-            "status": customer.status,
-            "is_active": customer.is_active,
-            "metadata": customer.metadata or {},
-            "source": customer.source,
-            "created_by": customer.created_by,
-            "created_at": rfc3339(customer.created_at),
-            "updated_at": rfc3339(customer.updated_at),
-        }
+        """The customer as JSON, written out once (``customers.representation``): every
+        response renders customers, and asking each declared field in turn (after copying them
+        all) costs several times more. ``tests/test_api_customers.py`` holds it equal to what
+        the declared fields render."""
+        return customer_json(customer)
 
     def create(self, validated_data: dict) -> Customer:
         # validated_data holds the body's fields and the merchant, actor and source of save().
@@ -299,3 +271,39 @@ class CustomerSerializer(ServiceSerializer):
 class DeletedSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     deleted = serializers.BooleanField()
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+class EventDataSerializer(serializers.Serializer):
+    object = CustomerSerializer(
+        help_text="The customer as GET rendered it after the change; for a deletion, its "
+        "last state."
+    )
+    previous_attributes = serializers.DictField(
+        required=False,
+        help_text="Updates only: each changed field with its value before the change.",
+    )
+
+
+class EventSerializer(serializers.Serializer):
+    """One change to a customer, as the feed and ``GET /events/{id}`` render it."""
+
+    id = serializers.UUIDField()
+    type = serializers.ChoiceField(
+        choices=sorted(set(CustomerEvent.TYPES.values())),
+        help_text="customer.created, customer.updated (a status change included) or "
+        "customer.deleted.",
+    )
+    created_at = TimestampField()
+    customer_id = serializers.UUIDField()
+    # Named like Field.source and Serializer.data, which DRF's metaclass keeps apart.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=Customer.Source.choices, help_text="The door."
+    )
+    actor = serializers.CharField(help_text="user:<username> or api_key:<prefix>.")
+    data = EventDataSerializer()  # type: ignore[assignment]
+
+    def to_representation(self, event: CustomerEvent) -> dict[str, Any]:
+        return event_json(event)

@@ -17,6 +17,7 @@ class OptionalSlashRouter(SimpleRouter):
 
 router = OptionalSlashRouter()
 router.register("customers", views.CustomerViewSet, basename="customer")
+router.register("events", views.EventViewSet, basename="event")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

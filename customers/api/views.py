@@ -1,4 +1,7 @@
-"""The REST API's endpoints: customers, the OpenAPI document and its docs, ``/healthz``."""
+"""The REST API's endpoints: customers, their events, the OpenAPI document and its docs,
+``/healthz``."""
+
+import uuid
 
 from csp.constants import SELF
 from csp.decorators import csp_update
@@ -17,29 +20,40 @@ from drf_spectacular.renderers import (
 )
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions, permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.filtersets import CustomerFilterSet
 from customers.listing import list_total
-from customers.models import ApiKey, Customer
+from customers.models import ApiKey, Customer, CustomerEvent
 from customers.normalizers import NULL_CHARACTER_MESSAGE
-from customers.selectors import customer_counts_for_caller, customers_for_caller, only_merchant_of
+from customers.representation import event_json
+from customers.selectors import (
+    customer_counts_for_caller,
+    customers_for_caller,
+    merchant_ids_for_user,
+    only_merchant_of,
+    scoped_to_caller,
+)
 from customers.services import customer_delete
 
+from .events import CustomerEventPagination, EventFilterSet, EventPagination
 from .pagination import CustomerPagination
-from .permissions import ApiKeyHasScope, SessionHasModelPermission
+from .permissions import ApiKeyHasScope, SessionHasModelPermission, SessionMayViewCustomers
 from .schema import (
     IDEMPOTENCY_KEY,
     IF_MATCH,
     IF_NONE_MATCH,
     CustomerEnvelope,
     DeletedEnvelope,
+    EventEnvelope,
     error_responses,
 )
-from .serializers import CustomerSerializer
+from .serializers import CustomerSerializer, EventSerializer
 from .throttling import redis_answers
-from .viewsets import ResourceViewSet
+from .viewsets import ResourceViewSet, StrictQueryMixin
 
 
 class KeptFilterBackend(DjangoFilterBackend):
@@ -109,6 +123,38 @@ class CustomerViewSet(ResourceViewSet):
         # invisible, so it is a 404 exactly like a missing one.
         return customers_for_caller(self.request.user, self.get_api_key())
 
+    def merchant_ids(self) -> list:
+        api_key = self.get_api_key()
+        return [api_key.merchant_id] if api_key else merchant_ids_for_user(self.request.user)
+
+    def get_query_parameter_names(self) -> set[str]:
+        names = super().get_query_parameter_names()
+        if self.action == "events":
+            names |= set(CustomerEventPagination.query_params)
+        return names
+
+    @extend_schema(
+        summary="List a customer's events",
+        description="Newest first, by cursor; also after the customer's deletion. 404 only if "
+        "the customer never existed in this merchant.",
+        responses={200: EventSerializer(many=True), **error_responses(404)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=CustomerEventPagination)
+    def events(self, request, id=None):
+        try:
+            customer_id = uuid.UUID(str(id))
+        except ValueError:
+            raise exceptions.NotFound("No customer matches the given id.") from None
+        events = scoped_to_caller(
+            CustomerEvent.objects.filter(customer_id=customer_id),
+            self.request.user,
+            self.get_api_key(),
+        )
+        if not events.exists() and not self.get_queryset().filter(pk=customer_id).exists():
+            raise exceptions.NotFound("No customer matches the given id.")
+        page = self.paginate_queryset(events) or []
+        return self.get_paginated_response([event_json(event) for event in page])
+
     def list_total(self) -> tuple[int, bool]:
         """(total, exact) of the list being paged, for page mode."""
         counts = customer_counts_for_caller(self.request.user, self.get_api_key())
@@ -144,6 +190,54 @@ class CustomerViewSet(ResourceViewSet):
             source=Customer.Source.API,
             expected_version=expected_version,
         )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Follow the event feed",
+        description="Every change to the merchant's customers, oldest first, by cursor only. "
+        "`meta.next_cursor` is never null once a page has had events: poll with it to receive "
+        "only newer events, each exactly once. Filters combine with AND.",
+        responses={200: EventSerializer(many=True), **error_responses()},
+    ),
+    retrieve=extend_schema(
+        summary="Get an event",
+        responses={200: EventEnvelope, **error_responses(404)},
+    ),
+)
+class EventViewSet(StrictQueryMixin, viewsets.ReadOnlyModelViewSet):
+    """The events of the caller's merchants: an API key's, or a staff user's."""
+
+    serializer_class = EventSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = EventFilterSet
+    pagination_class = EventPagination
+    permission_classes = [permissions.IsAuthenticated, ApiKeyHasScope, SessionMayViewCustomers]
+    lookup_url_kwarg = "id"
+    lookup_value_regex = "[^/]+"
+
+    def get_api_key(self) -> ApiKey | None:
+        return self.request.auth if isinstance(self.request.auth, ApiKey) else None
+
+    def get_queryset(self):
+        return scoped_to_caller(CustomerEvent.objects.all(), self.request.user, self.get_api_key())
+
+    def merchant_ids(self) -> list:
+        api_key = self.get_api_key()
+        return [api_key.merchant_id] if api_key else merchant_ids_for_user(self.request.user)
+
+    def get_object(self):
+        try:
+            event_id = uuid.UUID(self.kwargs["id"])
+        except ValueError:
+            raise exceptions.NotFound("No event matches the given id.") from None
+        event = self.get_queryset().filter(pk=event_id).first()
+        if event is None:
+            raise exceptions.NotFound("No event matches the given id.")
+        return event
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response({"data": event_json(self.get_object())})
 
 
 @method_decorator(cache_control(public=True, max_age=300), name="dispatch")

@@ -11,7 +11,7 @@ import re
 import django_filters
 from django.db import transaction
 from django.urls import reverse
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -27,26 +27,13 @@ from .idempotency import idempotency_hold, idempotency_record, request_fingerpri
 ENTITY_TAG_ITEM = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*(?:,[ \t,]*|$)')
 
 
-class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Create, list, retrieve, PATCH and delete; PUT is 405.
+class StrictQueryMixin(generics.GenericAPIView):
+    """A query parameter the endpoint does not know, repeated or empty is a 400 naming it, so a
+    typo never widens a list; NUL characters in the path or the query are a 400 too. Filters
+    belong to the list: one resource is found by its id alone."""
 
-    - Every body is ``{"data": ...}`` (a list adds ``"meta"``); errors are the exception
-      handler's ``{"error": ...}``.
-    - A query parameter the endpoint does not know, repeated or empty is a 400 naming it, so a
-      typo never widens a list. NUL characters in the path or the query are a 400 too.
-    - One resource carries ``ETag`` (its ``version``). ``If-None-Match`` on GET gives 304;
-      ``If-Match`` on PATCH and DELETE must name the current version, checked by the write
-      itself (one conditional statement), else 412 and nothing changes.
-    - POST may carry ``Idempotency-Key`` (see ``customers.api.idempotency``).
-    """
-
-    http_method_names = ["get", "post", "patch", "delete", "head"]
-    #: The concrete viewset's FilterSet: its filters are the list's query parameters.
+    #: The endpoint's FilterSet: its filters are the list's query parameters.
     filterset_class: type[django_filters.FilterSet]
-    lookup_url_kwarg = "id"
-    idempotency_header = "Idempotency-Key"
-
-    # --- request checks -----------------------------------------------------------------
 
     def initial(self, request, *args, **kwargs):
         self.check_null_characters(request)
@@ -67,7 +54,7 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_query_parameter_names(self) -> set[str]:
         names = {str(api_settings.URL_FORMAT_OVERRIDE)}
-        if self.action == "list":
+        if getattr(self, "action", None) == "list":
             names |= set(self.filterset_class.base_filters)
             names |= set(getattr(self.pagination_class, "query_params", ()))
         return names
@@ -87,7 +74,25 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def filter_queryset(self, queryset):
         # Filters belong to the list; one resource is found by its id alone.
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
+        listing = getattr(self, "action", None) == "list"
+        return super().filter_queryset(queryset) if listing else queryset
+
+
+class ResourceViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Create, list, retrieve, PATCH and delete; PUT is 405.
+
+    - Every body is ``{"data": ...}`` (a list adds ``"meta"``); errors are the exception
+      handler's ``{"error": ...}``.
+    - Strict query strings (``StrictQueryMixin``).
+    - One resource carries ``ETag`` (its ``version``). ``If-None-Match`` on GET gives 304;
+      ``If-Match`` on PATCH and DELETE must name the current version, checked by the write
+      itself (one conditional statement), else 412 and nothing changes.
+    - POST may carry ``Idempotency-Key`` (see ``customers.api.idempotency``).
+    """
+
+    http_method_names = ["get", "post", "patch", "delete", "head"]
+    lookup_url_kwarg = "id"
+    idempotency_header = "Idempotency-Key"
 
     # --- ETags --------------------------------------------------------------------------
 
