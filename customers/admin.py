@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -22,6 +23,7 @@ from .forms import CustomerServiceForm, JSONTextField
 from .listing import ListPaginator, capped_count
 from .models import ApiKey, Customer, CustomerCount, Membership, Merchant
 from .normalizers import country_choices
+from .selectors import customer_history
 from .services import api_key_revoke, customer_delete, customer_set_status
 
 admin.site.site_header = "Customers administration"
@@ -212,6 +214,20 @@ class CustomerAdmin(TenantScopedAdmin):
             )
             return queryset.none(), False
         return CustomerFilterSet.search_customers(queryset, term), False
+
+    #: The most events a customer's History shows.
+    history_limit = 200
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The customer's events, from every door, rather than the admin's own log."""
+        customer = self.get_object(request, unquote(object_id))
+        events = list(customer_history(customer)[: self.history_limit + 1]) if customer else []
+        context = {
+            **(extra_context or {}),
+            "events": events[: self.history_limit],
+            "events_truncated": len(events) > self.history_limit,
+        }
+        return super().history_view(request, object_id, context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

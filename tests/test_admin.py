@@ -521,3 +521,19 @@ def test_the_history_of_a_customer_opens(root_client, customers):
     response = root_client.get(reverse("admin:customers_customer_history", args=[amadou.pk]))
 
     assert response.status_code == 200
+
+
+def test_the_history_of_a_customer_shows_its_events_from_every_door(root_client, customers):
+    amadou = customers["amadou"]
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_key(amadou.merchant)[1]}")
+    api.patch(f"/api/v1/customers/{amadou.pk}", {"company": "Ba & Fils"}, format="json")
+
+    response = root_client.get(reverse("admin:customers_customer_history", args=[amadou.pk]))
+
+    events = response.context["events"]
+    assert [(event.action, event.source) for event in events] == [
+        ("updated", "api"),
+        ("created", "admin"),
+    ]
+    assert "Ba &amp; Fils" in response.text
