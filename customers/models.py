@@ -98,8 +98,9 @@ class Merchant(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    #: The number of the merchant's latest event (``CustomerEvent.number``).
+    #: The number and time of the merchant's latest event (``CustomerEvent.number``).
     last_event_number = models.BigIntegerField(default=0, editable=False)
+    last_event_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -477,9 +478,10 @@ class CustomerEvent(models.Model):
     are the customer's history on the dashboard and the API's event feed.
 
     ``customer_id`` is a plain column, not a foreign key, so the history outlives a deletion.
-    ``number`` counts the merchant's events 1, 2, 3… in the order their changes committed (see
-    ``services._record``): the feed follows it, so a client polling after the last number it
-    saw never misses or repeats an event.
+    ``number`` counts the merchant's events 1, 2, 3… in the order their changes committed, and
+    ``created_at`` never goes back along it (see ``services._record``): the feed follows the
+    numbers, so a client polling after the last number it saw never misses or repeats an event,
+    and the events after a moment are the numbers from the first of them on.
     """
 
     class Action(models.TextChoices):
@@ -516,6 +518,8 @@ class CustomerEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["customer_id", "created_at"], name="customer_event_idx"),
+            # The feed's date filters; (merchant, number) is the unique constraint's index.
+            models.Index(fields=["merchant", "created_at"], name="customer_event_created_idx"),
         ]
 
     def __str__(self):

@@ -69,6 +69,11 @@ def scoped_to_caller(queryset: QuerySet, user: StaffUser, api_key: ApiKey | None
     return scoped_to_user(queryset, user)
 
 
+def merchant_ids_for_caller(user: StaffUser, api_key: ApiKey | None) -> list[uuid.UUID]:
+    """The merchants an API request may touch: its key's, else the staff user's."""
+    return [api_key.merchant_id] if api_key is not None else merchant_ids_for_user(user)
+
+
 def customers_for_caller(user: StaffUser, api_key: ApiKey | None) -> QuerySet[Customer]:
     return scoped_to_caller(Customer.objects.all(), user, api_key)
 

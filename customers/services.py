@@ -8,7 +8,7 @@ a race between two requests ends as a clean 409, never a 500.
 import re
 import secrets
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
@@ -87,20 +87,26 @@ def _snapshot(customer: Customer) -> dict[str, Any]:
     return {field: getattr(customer, field) for field in EDITABLE_FIELDS}
 
 
-def _next_event_number(merchant_id) -> int:
-    """The merchant's next event number, its row locked until the transaction ends.
+def _next_event(merchant_id) -> tuple[int, datetime]:
+    """The number and time of the merchant's next event, its row locked until the transaction
+    ends; the time is now, or the previous event's if a clock is behind.
 
     Taken as the last step of every write, so no writer ever waits for another while holding
     this lock: writes of one merchant then commit in the order of their numbers, and a reader
-    that has seen number n has seen every event before it (the feed's promise).
+    that has seen number n has seen every event before it (the feed's promise). The lock lets
+    concurrent inserts of the merchant's customers through (their foreign key checks share it).
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Merchant._meta.db_table} SET last_event_number = last_event_number + 1 "
-            "WHERE id = %s RETURNING last_event_number",
-            [Merchant._meta.pk.get_db_prep_value(merchant_id, connection)],
-        )
-        return cursor.fetchone()[0]
+    merchant = (
+        Merchant.objects.select_for_update(no_key=True)
+        .only("last_event_number", "last_event_at")
+        .get(pk=merchant_id)
+    )
+    number = merchant.last_event_number + 1
+    moment = timezone.now()
+    if merchant.last_event_at is not None:
+        moment = max(moment, merchant.last_event_at)
+    Merchant.objects.filter(pk=merchant_id).update(last_event_number=number, last_event_at=moment)
+    return number, moment
 
 
 def _record(
@@ -118,9 +124,11 @@ def _record(
     data: dict[str, Any] = {"object": customer_json(customer)}
     if previous is not None:
         data["previous_attributes"] = {field: previous[field] for field in changes}
+    number, moment = _next_event(customer.merchant_id)
     return CustomerEvent.objects.create(
         merchant_id=customer.merchant_id,
-        number=_next_event_number(customer.merchant_id),
+        number=number,
+        created_at=moment,
         customer_id=customer.pk,
         action=action,
         changes=changes,

@@ -284,3 +284,33 @@ def test_a_feed_followed_while_others_write_never_skips_or_repeats_an_event(merc
     assert seen == [str(event_id) for event_id, _ in recorded]
     assert [number for _, number in recorded] == list(range(1, len(recorded) + 1))
     assert Customer.objects.count() == writers * writes_each
+
+
+def test_the_feed_from_or_before_a_moment_gives_the_events_on_that_side(api, merchant):
+    import datetime
+
+    for name in ("Awa", "Binta", "Coumba"):
+        make_customer(merchant, name=name)
+    long_ago = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+    CustomerEvent.objects.filter(number=1).update(created_at=long_ago)
+
+    later = feed(api, created_after="2026-01-01")["data"]
+    earlier = feed(api, created_before="2026-01-01")["data"]
+
+    assert [e["data"]["object"]["name"] for e in later] == ["Binta", "Coumba"]
+    assert [e["data"]["object"]["name"] for e in earlier] == ["Awa"]
+
+
+def test_event_times_never_go_back_along_their_numbers(merchant):
+    import datetime
+
+    customer = make_customer(merchant, name="Awa")
+    ahead = datetime.datetime(2999, 1, 1, tzinfo=datetime.UTC)
+    # The previous event was stamped by a clock ahead of this one.
+    CustomerEvent.objects.filter(customer_id=customer.pk).update(created_at=ahead)
+    type(merchant).objects.filter(pk=merchant.pk).update(last_event_at=ahead)
+
+    customer_update(customer=customer, actor="user:tests", source="admin", data={"company": "X"})
+
+    times = list(CustomerEvent.objects.order_by("number").values_list("created_at", flat=True))
+    assert times == [ahead, ahead]

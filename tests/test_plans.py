@@ -198,3 +198,113 @@ def test_one_customer_is_found_by_its_id(registry):
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
         assert rows_read(cursor.fetchone()[0][0]["Plan"]) == 1
+
+
+# --- the event feed ---------------------------------------------------------------------------
+
+EVENTS = 100_000
+
+
+@pytest.fixture(scope="module")
+def event_log(registry, django_db_blocker):
+    """A hundred thousand events of the big merchant, numbered in time order as the services
+    number them: most updates, some creations, a few deletions; then fresh statistics."""
+    import datetime
+    import random
+
+    from django.utils import timezone
+
+    merchant = registry["merchant"]
+    rng = random.Random(3)
+    start = timezone.now() - datetime.timedelta(days=400)
+    with django_db_blocker.unblock():
+        customer_ids = list(
+            Customer.objects.filter(merchant=merchant).values_list("pk", flat=True)[:20_000]
+        )
+        actions = ["updated"] * 14 + ["status_changed"] * 3 + ["created"] * 2 + ["deleted"]
+        numbered = CustomerEvent.objects.filter(merchant=merchant).count()
+        CustomerEvent.objects.bulk_create(
+            (
+                CustomerEvent(
+                    merchant=merchant,
+                    number=numbered + n,
+                    customer_id=rng.choice(customer_ids),
+                    action=rng.choice(actions),
+                    changes={},
+                    data={"object": {}},
+                    actor="api_key:plans",
+                    source="api",
+                    created_at=start + datetime.timedelta(minutes=5 * n),
+                )
+                for n in range(1, EVENTS + 1)
+            ),
+            batch_size=5000,
+        )
+        Merchant.objects.filter(pk=merchant.pk).update(last_event_number=numbered + EVENTS)
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {CustomerEvent._meta.db_table}")
+        yield {"customer": customer_ids[0], "day": (start + datetime.timedelta(days=300)).date()}
+
+
+def event_queries(registry, path: str, query: dict) -> list[str]:
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {registry['key']}")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, query)
+    assert response.status_code == 200, response.content[:500]
+    table = CustomerEvent._meta.db_table
+    return [q["sql"] for q in captured.captured_queries if f'FROM "{table}"' in q["sql"]]
+
+
+def events_read(plan: dict) -> int:
+    node, total = plan, 0
+    if node.get("Relation Name") == CustomerEvent._meta.db_table:
+        assert node["Node Type"] != "Seq Scan", f"a scan of every event: {json.dumps(plan)}"
+        total += (
+            node["Actual Rows"]
+            + node.get("Rows Removed by Filter", 0)
+            + node.get("Rows Removed by Index Recheck", 0)
+        ) * node["Actual Loops"]
+    return total + sum(events_read(child) for child in node.get("Plans", []))
+
+
+FEED_QUERIES = [
+    {}, {"limit": 100}, {"type": "customer.updated"}, {"type": "customer.created"},
+    {"type": "customer.deleted"}, {"type": "customer.created,customer.deleted"},
+    {"created_after": "DAY"}, {"created_before": "2000-01-01"}, {"customer": "CUSTOMER"},
+]  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", FEED_QUERIES, ids=urlencode)
+def test_the_event_feed_reads_a_small_part_of_the_events_from_start_and_deep_in(
+    registry, event_log, query
+):
+    query = {
+        name: {"DAY": str(event_log["day"]), "CUSTOMER": str(event_log["customer"])}.get(v, v)
+        for name, v in query.items()
+    }
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {registry['key']}")
+    deep = client.get("/api/v1/events", {"limit": 100}).json()["meta"]["next_cursor"]
+    for _ in range(30):  # 3,000 events in
+        deep = client.get("/api/v1/events", {"limit": 100, "cursor": deep}).json()["meta"][
+            "next_cursor"
+        ]
+    for cursor in (None, deep):
+        params = {**query, **({"cursor": cursor} if cursor else {})}
+        for sql in event_queries(registry, "/api/v1/events", params):
+            with connection.cursor() as cursor_:
+                cursor_.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+                plan = cursor_.fetchone()[0][0]["Plan"]
+            read = events_read(plan)
+            assert read <= EVENTS // 8, f"{read} events read by\n{sql}\n{json.dumps(plan)}"
+
+
+@pytest.mark.django_db
+def test_a_customers_events_read_only_that_customers(registry, event_log):
+    path = f"/api/v1/customers/{event_log['customer']}/events"
+    expected = CustomerEvent.objects.filter(customer_id=event_log["customer"]).count()
+    for sql in event_queries(registry, path, {}):
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+            plan = cursor.fetchone()[0][0]["Plan"]
+        assert events_read(plan) <= expected, json.dumps(plan)

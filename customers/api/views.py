@@ -33,7 +33,7 @@ from customers.representation import event_json
 from customers.selectors import (
     customer_counts_for_caller,
     customers_for_caller,
-    merchant_ids_for_user,
+    merchant_ids_for_caller,
     only_merchant_of,
     scoped_to_caller,
 )
@@ -124,8 +124,7 @@ class CustomerViewSet(ResourceViewSet):
         return customers_for_caller(self.request.user, self.get_api_key())
 
     def merchant_ids(self) -> list:
-        api_key = self.get_api_key()
-        return [api_key.merchant_id] if api_key else merchant_ids_for_user(self.request.user)
+        return merchant_ids_for_caller(self.request.user, self.get_api_key())
 
     def get_query_parameter_names(self) -> set[str]:
         names = super().get_query_parameter_names()
@@ -223,8 +222,7 @@ class EventViewSet(StrictQueryMixin, viewsets.ReadOnlyModelViewSet):
         return scoped_to_caller(CustomerEvent.objects.all(), self.request.user, self.get_api_key())
 
     def merchant_ids(self) -> list:
-        api_key = self.get_api_key()
-        return [api_key.merchant_id] if api_key else merchant_ids_for_user(self.request.user)
+        return merchant_ids_for_caller(self.request.user, self.get_api_key())
 
     def get_object(self):
         try:

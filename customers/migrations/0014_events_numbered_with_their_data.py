@@ -45,7 +45,11 @@ def number_and_describe(apps, schema_editor):
             }
         Event.objects.filter(pk=event.pk).update(number=number, data=data)
     for merchant_id, number in last.items():
-        Merchant.objects.filter(pk=merchant_id).update(last_event_number=number)
+        Merchant.objects.filter(pk=merchant_id).update(
+            last_event_number=number, last_event_at=Event.objects.get(
+                merchant_id=merchant_id, number=number
+            ).created_at
+        )
 
 
 class Migration(migrations.Migration):
@@ -56,6 +60,11 @@ class Migration(migrations.Migration):
             model_name="merchant",
             name="last_event_number",
             field=models.BigIntegerField(default=0, editable=False),
+        ),
+        migrations.AddField(
+            model_name="merchant",
+            name="last_event_at",
+            field=models.DateTimeField(editable=False, null=True),
         ),
         migrations.AddField(
             model_name="customerevent",
