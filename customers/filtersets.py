@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from . import normalizers
-from .models import Customer, CustomerCount
+from .models import ApiKey, Customer, CustomerCount, CustomerEvent
+from .selectors import merchant_ids_for_caller
 
 #: The trigram indexes that serve a search need three characters to look anything up.
 SEARCH_MIN_LENGTH = 3
@@ -304,3 +305,87 @@ class CustomerFilterSet(django_filters.FilterSet):
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)
         return queryset.order_by(*self.ORDERINGS[self.ordering_value])
+
+
+class EventFilterSet(django_filters.FilterSet):
+    """The filters of the event feed and of the dashboard's Activity; all combine with AND."""
+
+    type = ChoiceInFilter(
+        choices=[(type_, type_) for type_ in sorted(set(CustomerEvent.TYPES.values()))],
+        method="filter_type",
+        label="Type",
+        empty_label="Any",
+        # A select in HTML for one type; several (a shared link) show as the CSV text.
+        widget=forms.Select,
+        help_text="One event type, or several comma-separated.",
+    )
+    source = OneOfFilter(
+        choices=Customer.Source.choices,
+        label="Door",
+        empty_label="Any",
+        help_text="Where the change came from: api, dashboard, admin or import.",
+    )
+    actor = TextFilter(
+        label="Who", help_text="user:<username> or api_key:<prefix>, exactly as shown."
+    )
+    customer = django_filters.UUIDFilter(
+        field_name="customer_id", label="Customer", help_text="A customer's id."
+    )
+    created_after = DateOrDateTimeFilter(
+        method="filter_created_after",
+        label="Created from",
+        help_text="ISO 8601 date or date-time (inclusive).",
+    )
+    created_before = DateOrDateTimeFilter(
+        method="filter_created_before",
+        label="Created before",
+        help_text="ISO 8601 date or date-time (exclusive).",
+    )
+
+    class Meta:
+        model = CustomerEvent
+        fields: list[str] = []
+
+    def filter_type(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        return queryset.filter(action__in=CustomerEvent.actions_of(value))
+
+    # A merchant's events never go back in time along their numbers, so the events from a
+    # moment on are the numbers from the first of them on (and those before a moment, the
+    # numbers up to the last of them): a range of the (merchant, number) index, found by one
+    # probe of the (merchant, created_at) index, instead of a walk of the numbers that filters
+    # on a time the planner cannot tell follows them.
+
+    def filter_created_after(self, queryset: QuerySet, name: str, moment) -> QuerySet:
+        in_range = Q()
+        for merchant_id in self.merchant_ids():
+            first = (
+                CustomerEvent.objects.filter(merchant_id=merchant_id, created_at__gte=moment)
+                .order_by("created_at", "number")
+                .values_list("number", flat=True)
+                .first()
+            )
+            if first is not None:
+                in_range |= Q(merchant_id=merchant_id, number__gte=first)
+        if not in_range:
+            return queryset.none()
+        return queryset.filter(in_range, created_at__gte=moment)
+
+    def filter_created_before(self, queryset: QuerySet, name: str, moment) -> QuerySet:
+        in_range = Q()
+        for merchant_id in self.merchant_ids():
+            last = (
+                CustomerEvent.objects.filter(merchant_id=merchant_id, created_at__lt=moment)
+                .order_by("-created_at", "-number")
+                .values_list("number", flat=True)
+                .first()
+            )
+            if last is not None:
+                in_range |= Q(merchant_id=merchant_id, number__lte=last)
+        if not in_range:
+            return queryset.none()
+        return queryset.filter(in_range, created_at__lt=moment)
+
+    def merchant_ids(self) -> list:
+        auth = getattr(self.request, "auth", None)
+        api_key = auth if isinstance(auth, ApiKey) else None
+        return merchant_ids_for_caller(self.request.user, api_key)

@@ -7,10 +7,13 @@
   those rows (a deferred join): a deep page reads index entries, not the rows it skips.
 """
 
+import datetime
+import uuid
 from collections.abc import Sequence
 
+from django.core import signing
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet, Subquery
+from django.db.models import Q, QuerySet, Subquery
 
 from .filtersets import CustomerFilterSet
 from .models import Customer, CustomerCount
@@ -77,3 +80,50 @@ class ListPaginator(Paginator):
         rows = page_rows(self.rows, offset, self.per_page, related=self.related)
         # _get_page is Paginator's documented hook; django-stubs omit it.
         return self._get_page(rows, number, self)  # type: ignore[attr-defined]
+
+
+#: Signs the keyset positions handed out as cursors (API) and "older" links (dashboard).
+CURSOR_SALT = "customers.api.cursor"
+
+
+class KeysetPosition:
+    """Where a cursor points: just after the row with ``value`` in the ordering column and
+    ``id``, in ``ordering`` (e.g. ``-created_at``)."""
+
+    def __init__(self, ordering: str, value, pk: uuid.UUID):
+        self.ordering, self.value, self.pk = ordering, value, pk
+
+    @property
+    def column(self) -> str:
+        return self.ordering.lstrip("-")
+
+    @property
+    def descending(self) -> bool:
+        return self.ordering.startswith("-")
+
+    def rows_after(self) -> Q:
+        """Rows strictly after this position, written so the database can range-scan the
+        (merchant, column, id) index: ``column >= v AND (column > v OR id > pk)``."""
+        before, after = ("lt", "lte") if self.descending else ("gt", "gte")
+        return Q(**{f"{self.column}__{after}": self.value}) & (
+            Q(**{f"{self.column}__{before}": self.value}) | Q(**{f"pk__{before}": self.pk})
+        )
+
+    def encode(self) -> str:
+        value = self.value.isoformat() if isinstance(self.value, datetime.datetime) else self.value
+        return signing.dumps([self.ordering, value, str(self.pk)], salt=CURSOR_SALT, compress=True)
+
+    @classmethod
+    def decode(cls, cursor: str) -> "KeysetPosition":
+        """The position a cursor encodes; ``ValueError`` for anything not issued by us."""
+        try:
+            ordering, value, pk = signing.loads(cursor, salt=CURSOR_SALT)
+            if ordering.lstrip("-").endswith("_at"):
+                value = datetime.datetime.fromisoformat(value)
+            return cls(ordering, value, uuid.UUID(pk))
+        except (signing.BadSignature, TypeError, ValueError, AttributeError) as error:
+            raise ValueError("not a cursor") from error
+
+    @classmethod
+    def after_row(cls, ordering: str, row) -> "KeysetPosition":
+        return cls(ordering, getattr(row, ordering.lstrip("-")), row.pk)

@@ -20,7 +20,15 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
-from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView, View
+from django.views.generic import (
+    CreateView,
+    DeleteView,
+    DetailView,
+    ListView,
+    TemplateView,
+    UpdateView,
+    View,
+)
 from django.views.generic.base import ContextMixin
 from django.views.generic.detail import SingleObjectMixin
 from django.views.generic.edit import FormMixin, ModelFormMixin
@@ -28,10 +36,10 @@ from django_filters.views import FilterView
 
 from .csvio import csv_response
 from .exceptions import CustomerNotFound
-from .filtersets import CustomerFilterSet, unknown_parameter_message
+from .filtersets import CustomerFilterSet, EventFilterSet, unknown_parameter_message
 from .forms import DASHBOARD, ApiKeyForm, CustomerForm, CustomerStatusForm
-from .listing import ListPaginator, list_total
-from .models import Customer
+from .listing import KeysetPosition, ListPaginator, list_total
+from .models import Customer, CustomerEvent
 from .selectors import (
     api_keys_for_user,
     customer_counts_for_caller,
@@ -39,6 +47,7 @@ from .selectors import (
     customers_for_user,
     merchants_for_user,
     only_merchant_of,
+    scoped_to_user,
     works_for_several_merchants,
 )
 from .services import api_key_revoke, customer_delete, customer_set_status
@@ -336,3 +345,58 @@ def login_locked_out(
     if wait:
         response["Retry-After"] = str(wait)
     return response
+
+
+# --- activity -------------------------------------------------------------------------------
+
+
+class ActivityView(PermissionRequiredMixin, MerchantColumnMixin, TemplateView):
+    """Every change to the customers of the user's merchants, newest first, from every door,
+    deleted customers included: the events the API's feed serves, filtered by the same
+    ``EventFilterSet``. Older events are a link away (a signed position, never an offset)."""
+
+    permission_required = "customers.view_customer"
+    template_name = "customers/activity.html"
+    page_size = 50
+    ordering = "-created_at"
+
+    def get(self, request, *args, **kwargs):
+        events = scoped_to_user(CustomerEvent.objects.all(), request.user)
+        self.filterset = EventFilterSet(request.GET, queryset=events, request=request)
+        known = {*EventFilterSet.base_filters, "before"}
+        self.problems = [
+            f"{name}: {unknown_parameter_message(name, known)}"
+            for name in request.GET
+            if name not in known
+        ]
+        position = None
+        if "before" in request.GET:
+            try:
+                position = KeysetPosition.decode(request.GET["before"])
+            except ValueError:
+                self.problems.append("before: This link is not valid; go back to the first page.")
+        valid = self.filterset.is_valid() and not self.problems
+        rows: list[CustomerEvent] = []
+        if valid:
+            matching = self.filterset.qs
+            if position is not None:
+                matching = matching.filter(position.rows_after())
+            newest_first = matching.select_related("merchant").order_by("-created_at", "-id")
+            rows = list(newest_first[: self.page_size + 1])
+        older = None
+        if len(rows) > self.page_size:
+            rows = rows[: self.page_size]
+            older = KeysetPosition.after_row(self.ordering, rows[-1]).encode()
+        context = self.get_context_data(
+            filter=self.filterset,
+            events=rows,
+            older=older,
+            existing=set(
+                Customer.objects.filter(pk__in={event.customer_id for event in rows}).values_list(
+                    "pk", flat=True
+                )
+            ),
+            problems=self.problems,
+            filters_set=any(name in EventFilterSet.base_filters for name in request.GET),
+        )
+        return self.render_to_response(context, status=200 if valid else 400)

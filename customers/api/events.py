@@ -12,92 +12,19 @@ A customer's own events (``/customers/{id}/events``) are newest first, like its 
 import uuid
 from typing import Any
 
-import django_filters
 from django.core import signing
 from django.db.models import Q, QuerySet
 from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from customers.filtersets import ChoiceInFilter, DateOrDateTimeFilter
-from customers.models import ApiKey, CustomerEvent
-from customers.selectors import merchant_ids_for_caller
+from customers.filtersets import EventFilterSet
 
 from .pagination import WHOLE_NUMBER
 
-EVENT_TYPES = sorted(set(CustomerEvent.TYPES.values()))
+__all__ = ["CustomerEventPagination", "EventFilterSet", "EventPagination"]
+
 CURSOR_SALT = "customers.api.event-cursor"
-
-
-class EventFilterSet(django_filters.FilterSet):
-    """The feed's filters; all of them combine with AND."""
-
-    type = ChoiceInFilter(
-        choices=[(type_, type_) for type_ in EVENT_TYPES],
-        method="filter_type",
-        label="Type",
-        help_text="One event type, or several comma-separated.",
-    )
-    customer = django_filters.UUIDFilter(
-        field_name="customer_id", label="Customer", help_text="A customer's id."
-    )
-    created_after = DateOrDateTimeFilter(
-        method="filter_created_after",
-        label="Created from",
-        help_text="ISO 8601 date or date-time (inclusive).",
-    )
-    created_before = DateOrDateTimeFilter(
-        method="filter_created_before",
-        label="Created before",
-        help_text="ISO 8601 date or date-time (exclusive).",
-    )
-
-    class Meta:
-        model = CustomerEvent
-        fields: list[str] = []
-
-    def filter_type(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return queryset.filter(action__in=CustomerEvent.actions_of(value))
-
-    # A merchant's events never go back in time along their numbers, so the events from a
-    # moment on are the numbers from the first of them on (and those before a moment, the
-    # numbers up to the last of them): a range of the (merchant, number) index, found by one
-    # probe of the (merchant, created_at) index, instead of a walk of the numbers that filters
-    # on a time the planner cannot tell follows them.
-
-    def filter_created_after(self, queryset: QuerySet, name: str, moment) -> QuerySet:
-        in_range = Q()
-        for merchant_id in self.merchant_ids():
-            first = (
-                CustomerEvent.objects.filter(merchant_id=merchant_id, created_at__gte=moment)
-                .order_by("created_at", "number")
-                .values_list("number", flat=True)
-                .first()
-            )
-            if first is not None:
-                in_range |= Q(merchant_id=merchant_id, number__gte=first)
-        if not in_range:
-            return queryset.none()
-        return queryset.filter(in_range, created_at__gte=moment)
-
-    def filter_created_before(self, queryset: QuerySet, name: str, moment) -> QuerySet:
-        in_range = Q()
-        for merchant_id in self.merchant_ids():
-            last = (
-                CustomerEvent.objects.filter(merchant_id=merchant_id, created_at__lt=moment)
-                .order_by("-created_at", "-number")
-                .values_list("number", flat=True)
-                .first()
-            )
-            if last is not None:
-                in_range |= Q(merchant_id=merchant_id, number__lte=last)
-        if not in_range:
-            return queryset.none()
-        return queryset.filter(in_range, created_at__lt=moment)
-
-    def merchant_ids(self) -> list:
-        api_key = self.request.auth if isinstance(self.request.auth, ApiKey) else None
-        return merchant_ids_for_caller(self.request.user, api_key)
 
 
 class EventPagination(BasePagination):

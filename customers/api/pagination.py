@@ -10,65 +10,18 @@ skip or repeat one.
 Cursors are signed: opaque to clients, and a tampered or foreign one is a 400 naming ``cursor``.
 """
 
-import datetime
 import math
 import re
-import uuid
 from typing import Any
 
-from django.core import signing
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from customers.listing import TOTAL_CAP, page_rows
+from customers.listing import TOTAL_CAP, KeysetPosition, page_rows
 
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
-CURSOR_SALT = "customers.api.cursor"
-
-
-class KeysetPosition:
-    """Where a cursor points: just after the row with ``value`` in the ordering column and
-    ``id``, in ``ordering`` (e.g. ``-created_at``)."""
-
-    def __init__(self, ordering: str, value, pk: uuid.UUID):
-        self.ordering, self.value, self.pk = ordering, value, pk
-
-    @property
-    def column(self) -> str:
-        return self.ordering.lstrip("-")
-
-    @property
-    def descending(self) -> bool:
-        return self.ordering.startswith("-")
-
-    def rows_after(self) -> Q:
-        """Rows strictly after this position, written so the database can range-scan the
-        (merchant, column, id) index: ``column >= v AND (column > v OR id > pk)``."""
-        before, after = ("lt", "lte") if self.descending else ("gt", "gte")
-        return Q(**{f"{self.column}__{after}": self.value}) & (
-            Q(**{f"{self.column}__{before}": self.value}) | Q(**{f"pk__{before}": self.pk})
-        )
-
-    def encode(self) -> str:
-        value = self.value.isoformat() if isinstance(self.value, datetime.datetime) else self.value
-        return signing.dumps([self.ordering, value, str(self.pk)], salt=CURSOR_SALT, compress=True)
-
-    @classmethod
-    def decode(cls, cursor: str) -> "KeysetPosition":
-        """The position a cursor encodes; ``ValueError`` for anything not issued by us."""
-        try:
-            ordering, value, pk = signing.loads(cursor, salt=CURSOR_SALT)
-            if ordering.lstrip("-").endswith("_at"):
-                value = datetime.datetime.fromisoformat(value)
-            return cls(ordering, value, uuid.UUID(pk))
-        except (signing.BadSignature, TypeError, ValueError, AttributeError) as error:
-            raise ValueError("not a cursor") from error
-
-    @classmethod
-    def after_row(cls, ordering: str, row) -> "KeysetPosition":
-        return cls(ordering, getattr(row, ordering.lstrip("-")), row.pk)
 
 
 class CustomerPagination(BasePagination):
