@@ -152,12 +152,15 @@ class CustomerListView(CustomerAccessMixin, MerchantColumnMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         behind_more_filters = set(self.filterset.form.fields) - {"search", "ordering"}
+        # Paging, page size and ordering change how the customers are shown, not which.
+        filters = set(CustomerFilterSet.base_filters) - {"ordering"}
         errors_above = bool(set(self.filterset.form.errors) - {"ordering"})
         problems = self.filter_problems()
         return super().get_context_data(
             **kwargs,
             page_sizes=self.page_sizes,
             active_filters=sum(1 for key in self.request.GET if key in behind_more_filters),
+            filtered=any(key in filters for key in self.request.GET),
             filter_problems=problems,
             filters_invalid=errors_above or bool(problems),
             errors_above=errors_above,

@@ -1058,3 +1058,38 @@ def test_an_export_with_an_unknown_parameter_exports_no_one_and_goes_to_the_list
 
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('customers:list')}?emial=x"
+
+
+CLEAR = '<a class="button" href="/customers/">Clear</a>'
+
+
+@pytest.mark.parametrize(
+    "query", [{"limit": "50"}, {"page": "2"}, {"ordering": "name"}, {"limit": "20", "page": "1"}]
+)
+def test_paging_and_ordering_are_not_filters(client, viewer, customer, query):
+    response = logged_in(client, viewer).get(reverse("customers:list"), query)
+
+    assert response.status_code == 200
+    text = " ".join(response.content.decode().split())
+    assert "1 customer </p>" in text or "1 customer</p>" in text
+    assert "these filters" not in text
+    assert CLEAR not in text
+
+
+@pytest.mark.parametrize(
+    "query", [{"search": "ada"}, {"country": "SN", "ordering": "name"}, {"status": "active"}]
+)
+def test_a_filter_shows_the_matches_and_clear(client, viewer, customer, query):
+    response = logged_in(client, viewer).get(reverse("customers:list"), query)
+
+    text = " ".join(response.content.decode().split())
+    assert "1 customer matches these filters" in text
+    assert CLEAR in text
+
+
+def test_an_empty_list_shown_by_fifty_is_not_filtered(client, viewer):
+    response = logged_in(client, viewer).get(reverse("customers:list"), {"limit": "50"})
+
+    body = response.content.decode()
+    assert "No customers yet" in body
+    assert "No customer matches these filters" not in body
