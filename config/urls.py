@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from customers.api.views import healthz
+from customers.views import LogoutView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -13,6 +14,6 @@ urlpatterns = [
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("", include("customers.urls")),
 ]

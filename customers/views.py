@@ -8,6 +8,7 @@ did not exist; an action the user may not take is a 403 even when its button is 
 
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
@@ -326,6 +327,16 @@ class ApiKeyRevokeView(ApiKeyAccessMixin, DeleteView):
 
 
 # --- logins ---------------------------------------------------------------------------------
+
+
+class LogoutView(auth_views.LogoutView):
+    """Log out (POST only), then say so on the login page."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        # The session is new, but the messages are stored with the response, as on any page.
+        messages.success(request, "You have been logged out.")
+        return response
 
 
 def login_locked_out(

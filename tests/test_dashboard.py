@@ -155,6 +155,20 @@ def test_logout_is_a_post(client, viewer):
     assert client.get(reverse("customers:list")).status_code == 302
 
 
+def test_logging_out_says_so_on_the_login_page(client, viewer):
+    logged_in(client, viewer)
+
+    response = client.post(reverse("logout"), follow=True)
+
+    assert response.redirect_chain == [(LOGIN, 302)]
+    assert messages_of(response) == ["You have been logged out."]
+    assertInHTML(
+        '<li class="message message-success" role="status">You have been logged out.</li>',
+        response.content.decode(),
+    )
+    assert "You have been logged out." not in client.get(LOGIN).content.decode()
+
+
 # --- permissions: who sees what -------------------------------------------------------------
 
 
