@@ -1107,3 +1107,34 @@ def test_an_empty_list_shown_by_fifty_is_not_filtered(client, viewer):
     body = response.content.decode()
     assert "No customers yet" in body
     assert "No customer matches these filters" not in body
+
+
+ERROR_SUMMARY = (
+    '<div class="form-errors" id="form-errors" role="alert" tabindex="-1" data-focus-on-load>'
+    "Please correct the highlighted fields below.</div>"
+)
+
+
+def test_a_refused_form_has_a_focusable_error_summary(client, manager, customer):
+    logged_in(client, manager)
+    refused = [
+        client.post(reverse("customers:create"), customer_form_data(email="nope")),
+        client.post(
+            reverse("customers:update", args=[customer.pk]),
+            customer_form_data(email="nope", version="1"),
+        ),
+        client.post(reverse("customers:apikey_create"), {"name": ""}),
+    ]
+
+    for response in refused:
+        assert response.status_code == 200
+        body = response.content.decode()
+        assertInHTML(ERROR_SUMMARY, body)
+        # Focused by dashboard.js: the policy lets no inline script run.
+        assert "<script>" not in body and "onload" not in body
+
+
+def test_a_form_not_yet_submitted_has_no_error_summary(client, editor):
+    body = logged_in(client, editor).get(reverse("customers:create")).content.decode()
+
+    assert "data-focus-on-load" not in body

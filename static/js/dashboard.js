@@ -15,3 +15,7 @@ document.querySelectorAll("[data-copy]").forEach((button) => {
     setTimeout(() => (button.textContent = label), 2000);
   });
 });
+
+// A refused form: the focus starts on what is wrong (<div data-focus-on-load tabindex="-1">).
+const focusOnLoad = document.querySelector("[data-focus-on-load]");
+if (focusOnLoad) focusOnLoad.focus();

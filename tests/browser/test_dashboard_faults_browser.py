@@ -1,0 +1,83 @@
+"""What a new staff member sees and where the keyboard focus goes, in a real browser: a refused
+form, the list's filters, logging out, and the admin's customer form."""
+
+import pytest
+from playwright.sync_api import expect
+
+from customers.models import Customer
+from tests.factories import make_customer, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+# --- a refused form: the focus goes to what is wrong -----------------------------------------
+
+
+def test_a_refused_new_customer_puts_the_focus_on_the_error_summary(page, log_in, merchant):
+    log_in(make_user(merchant, group="Editor"))
+    page.goto("/customers/new/")
+    page.get_by_label("Name", exact=True).fill("Awa Ndiaye")
+    page.get_by_label("Email").fill("awa@@example")
+    page.get_by_role("button", name="Create customer").click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_have_text("Please correct the highlighted fields below.")
+    expect(summary).to_be_focused()
+    page.keyboard.press("Tab")  # on to the form, from the top
+    expect(page.get_by_label("Type", exact=True)).to_be_focused()
+
+
+def test_a_refused_edit_puts_the_focus_on_the_error_summary(page, log_in, merchant):
+    log_in(make_user(merchant, group="Editor"))
+    customer = make_customer(merchant, name="Ada Diallo", email="ada@example.com")
+    page.goto(f"/customers/{customer.pk}/edit/")
+    page.get_by_label("Email").fill("")
+    page.get_by_role("button", name="Save changes").click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_have_text("Please correct the highlighted fields below.")
+    expect(summary).to_be_focused()
+
+
+def test_a_refused_api_key_puts_the_focus_on_the_error_summary(page, log_in, merchant):
+    log_in(make_user(merchant, group="Manager"))
+    page.goto("/api-keys/new/")
+    page.get_by_label("Name").fill("Checkout")
+    page.get_by_role("checkbox").first.uncheck()
+    page.get_by_role("button", name="Create key").click()
+
+    expect(page.get_by_role("alert")).to_be_focused()
+
+
+def test_a_form_that_is_accepted_leaves_the_focus_alone(page, log_in, merchant):
+    log_in(make_user(merchant, group="Editor"))
+    page.goto("/customers/new/")
+
+    expect(page.get_by_role("alert")).to_have_count(0)
+    assert page.evaluate("document.activeElement === document.body")
+
+
+def test_a_refused_form_is_corrected_without_javascript(browser, live_server, merchant):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        make_user(merchant, group="Editor", username="eddie", password="a-long-passphrase")
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill("eddie")
+        page.get_by_label("Password").fill("a-long-passphrase")
+        page.get_by_role("button", name="Log in").click()
+        page.goto("/customers/new/")
+        page.get_by_label("Name", exact=True).fill("Awa Ndiaye")
+        page.get_by_label("Email").fill("awa@@example")
+        page.get_by_role("button", name="Create customer").click()
+
+        expect(page.get_by_role("alert")).to_have_text(
+            "Please correct the highlighted fields below."
+        )
+        page.get_by_label("Email").fill("awa@example.com")
+        page.get_by_role("button", name="Create customer").click()
+
+        expect(page.get_by_role("status")).to_have_text("Customer “Awa Ndiaye” created.")
+        assert Customer.objects.get().email == "awa@example.com"
+    finally:
+        context.close()
