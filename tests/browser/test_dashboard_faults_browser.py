@@ -1,6 +1,8 @@
 """What a new staff member sees and where the keyboard focus goes, in a real browser: a refused
 form, the list's filters, logging out, and the admin's customer form."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -81,3 +83,42 @@ def test_a_refused_form_is_corrected_without_javascript(browser, live_server, me
         assert Customer.objects.get().email == "awa@example.com"
     finally:
         context.close()
+
+
+# --- the list: paging is not filtering -------------------------------------------------------
+
+
+def test_a_page_size_is_not_a_filter_but_a_search_is(page, log_in, merchant):
+    log_in(make_user(merchant, group="Viewer"))
+    make_customer(merchant, name="Ada Diallo", email="ada@example.com")
+    make_customer(merchant, name="Binta Sow", email="binta@example.com")
+    page.goto("/customers/")
+    page.get_by_label("Per page").select_option("50")
+    page.get_by_role("button", name="Show").click()
+
+    expect(page).to_have_url(re.compile(r"\?limit=50$"))
+    expect(page.locator(".subtitle")).to_have_text("2 customers")
+    expect(page.get_by_role("link", name="Clear")).to_have_count(0)
+
+    page.get_by_label("Search").fill("Ada")
+    page.get_by_role("button", name="Filter", exact=True).click()
+
+    expect(page.locator(".subtitle")).to_have_text("1 customer matches these filters")
+    page.get_by_role("link", name="Clear").click()
+    expect(page).to_have_url(re.compile(r"/customers/$"))
+    expect(page.locator(".subtitle")).to_have_text("2 customers")
+
+
+# --- logging out ---------------------------------------------------------------------------
+
+
+def test_logging_out_says_so(page, log_in, merchant):
+    log_in(make_user(merchant, group="Viewer"))
+    page.goto("/customers/")
+
+    page.get_by_role("button", name="Log out").click()
+
+    expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    expect(page.get_by_role("status")).to_have_text("You have been logged out.")
+    page.reload()
+    expect(page.get_by_role("status")).to_have_count(0)
