@@ -104,6 +104,13 @@ class CustomerAdminForm(CustomerServiceForm):
 
     #: Who saves: the request's user, set by ``CustomerAdmin.get_form``.
     actor = None
+    #: The merchant of a new customer when the user is not asked (see ``CustomerAdmin.get_form``).
+    new_customers_merchant: Merchant | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.stored is None and self.new_customers_merchant is not None:
+            self.instance.merchant = self.new_customers_merchant
 
     def _post_clean(self):
         super()._post_clean()
@@ -148,6 +155,24 @@ class CustomerAdmin(TenantScopedAdmin):
         ("Account", {"fields": ("reference", "status", "description", "metadata")}),
         ("Record", {"fields": readonly_fields}),
     )
+
+    def own_merchant(self, request) -> Merchant | None:
+        """The user's only merchant: new customers go there without asking, and the list holds
+        that merchant's alone. ``None`` for a superuser, who sees and chooses among every
+        merchant, and for a user of several."""
+        if request.user.is_superuser:
+            return None
+        return selectors.only_merchant_of(request.user)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None:
+            return self.fieldsets
+        # A customer not yet saved has no id, source, author or dates to show.
+        (name, identity), *others, _record = self.fieldsets
+        if self.own_merchant(request) is not None:
+            fields = tuple(field for field in identity["fields"] if field != "merchant")
+            identity = {**identity, "fields": fields}
+        return ((name, identity), *others)
 
     def get_readonly_fields(self, request, obj=None):
         # A customer never moves to another merchant.
@@ -196,9 +221,7 @@ class CustomerAdmin(TenantScopedAdmin):
     def get_sortable_by(self, request):
         # Only orders an index serves: sorting a million rows by email would read them all.
         # Names are indexed per merchant, so they sort when the list holds one merchant's.
-        one_merchant = "merchant__id__exact" in request.GET or (
-            not request.user.is_superuser and selectors.only_merchant_of(request.user)
-        )
+        one_merchant = "merchant__id__exact" in request.GET or self.own_merchant(request)
         return ("name", "created_at") if one_merchant else ("created_at",)
 
     def get_search_results(self, request, queryset, search_term):
@@ -231,7 +254,10 @@ class CustomerAdmin(TenantScopedAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        return type(form.__name__, (form,), {"actor": request.user})
+        merchant = None if obj is not None else self.own_merchant(request)
+        return type(
+            form.__name__, (form,), {"actor": request.user, "new_customers_merchant": merchant}
+        )
 
     def save_model(self, request, obj, form, change):
         """Saved already, through the services, by ``CustomerAdminForm``."""

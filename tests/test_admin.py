@@ -377,8 +377,10 @@ def test_member_is_offered_only_their_merchants(client, merchant, other_merchant
     assert [name for _, name in merchant_filter.lookup_choices] == [third.name, merchant.name]
 
 
-def test_member_cannot_add_a_customer_to_another_merchant(member_client, other_merchant):
-    response = member_client.post(
+def test_member_cannot_add_a_customer_to_another_merchant(client, merchant, other_merchant):
+    third = make_merchant("Accra Traders", slug="accra")
+    client.force_login(make_user(merchant, third, group="Manager"))
+    response = client.post(
         ADD,
         {
             "merchant": other_merchant.pk, "type": "individual", "name": "Intruder",
@@ -537,3 +539,43 @@ def test_the_history_of_a_customer_shows_its_events_from_every_door(root_client,
         ("created", "admin"),
     ]
     assert "Ba &amp; Fils" in response.text
+
+
+def fieldset_names(response) -> list[str | None]:
+    return [fieldset.name for fieldset in response.context["adminform"]]
+
+
+def test_a_member_of_one_merchant_adds_customers_to_it_without_choosing(
+    member_client, merchant, other_merchant
+):
+    form = member_client.get(ADD)
+
+    assert "merchant" not in form.context["adminform"].form.fields
+    assert 'name="merchant"' not in form.text
+
+    response = member_client.post(
+        ADD,
+        {
+            "merchant": other_merchant.pk, "type": "individual", "name": "Awa Ndiaye",
+            "email": "awa@example.com", "status": "active",
+        },
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    assert Customer.objects.get().merchant == merchant
+
+
+def test_a_superuser_chooses_the_merchant_even_when_there_is_one(root_client, merchant):
+    form = root_client.get(ADD).context["adminform"].form
+
+    assert list(form.fields["merchant"].queryset) == [merchant]
+
+
+def test_the_record_fieldset_is_shown_only_for_a_saved_customer(root_client, customers):
+    add = root_client.get(ADD)
+    change = root_client.get(change_url(customers["amadou"]))
+
+    assert fieldset_names(add) == [None, "Contact", "Location", "Account"]
+    assert "Created at" not in add.text and "Updated at" not in add.text
+    assert fieldset_names(change) == [None, "Contact", "Location", "Account", "Record"]
+    assert str(customers["amadou"].pk) in change.text

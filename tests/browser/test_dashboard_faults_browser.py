@@ -122,3 +122,25 @@ def test_logging_out_says_so(page, log_in, merchant):
     expect(page.get_by_role("status")).to_have_text("You have been logged out.")
     page.reload()
     expect(page.get_by_role("status")).to_have_count(0)
+
+
+# --- the admin's customer form ---------------------------------------------------------------
+
+
+def test_the_admin_adds_a_customer_to_a_members_only_merchant(page, log_in, merchant):
+    log_in(make_user(merchant, group="Editor"))
+    page.goto("/admin/customers/customer/add/")
+
+    expect(page.get_by_label("Merchant")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Record")).to_have_count(0)
+    expect(page.get_by_text("Created at")).to_have_count(0)
+    page.get_by_label("Name:", exact=True).fill("Awa Ndiaye")
+    page.get_by_label("Email").fill("awa@example.com")
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    customer = Customer.objects.get()
+    assert (customer.name, customer.merchant) == ("Awa Ndiaye", merchant)
+    page.goto(f"/admin/customers/customer/{customer.pk}/change/")
+    expect(page.get_by_role("heading", name="Record")).to_be_visible()
+    expect(page.get_by_text(str(customer.pk))).to_be_visible()
