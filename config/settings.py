@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -107,6 +108,9 @@ TEMPLATES = [
         },
     },
 ]
+# Widgets render with the templates above, so the customer form's address lines and metadata
+# table (templates/customers/widgets/) look the same in the dashboard and the admin.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database -------------------------------------------------------------------------------
 # SQLite file by default; PostgreSQL in production: DATABASE_URL=postgres://user@host:5432/db

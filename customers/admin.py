@@ -11,7 +11,6 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
@@ -19,7 +18,7 @@ from . import selectors
 from .csvio import csv_response
 from .exceptions import CustomerNotFound
 from .filtersets import SEARCH_MIN_LENGTH, CustomerFilterSet
-from .forms import CustomerServiceForm, JSONTextField
+from .forms import CustomerServiceForm
 from .listing import ListPaginator, capped_count
 from .models import ApiKey, Customer, CustomerCount, Membership, Merchant
 from .normalizers import country_choices
@@ -144,7 +143,11 @@ class CustomerAdmin(TenantScopedAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # per-choice counts would each scan the table
     form = CustomerAdminForm
-    formfield_overrides = {models.JSONField: {"form_class": JSONTextField}}
+
+    class Media:
+        # The address lines and the metadata table, laid out in the admin (no inline styles).
+        css = {"all": ("css/admin-customers.css",)}
+
     actions = ("block", "activate", "export_csv")
     # The version travels in the form (a hidden input), which refuses a stale save.
     readonly_fields = ("id", "source", "created_by", "created_at", "updated_at")

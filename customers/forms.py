@@ -4,7 +4,6 @@ whose refusals land next to the fields: a customer saved here is checked and rec
 as one sent to the API."""
 
 import copy
-import json
 from typing import cast
 
 from django import forms
@@ -40,14 +39,29 @@ ADDRESS_AUTOCOMPLETE = {
 
 
 class AddressWidget(forms.MultiWidget):
-    """Five text inputs named ``address_line1`` … ``address_postal_code``."""
+    """Five labelled text inputs named ``address_line1`` … ``address_postal_code``."""
+
+    template_name = "customers/widgets/address.html"
 
     def __init__(self, attrs=None):
         widgets: dict[str, forms.Widget | type[forms.Widget]] = {
-            key: forms.TextInput(attrs={"autocomplete": ADDRESS_AUTOCOMPLETE[key]})
+            key: forms.TextInput(
+                attrs={
+                    "autocomplete": ADDRESS_AUTOCOMPLETE[key],
+                    "maxlength": ADDRESS_VALUE_MAX_LENGTH,
+                }
+            )
             for key in ADDRESS_KEYS
         }
         super().__init__(widgets, attrs)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        for key, subwidget in zip(ADDRESS_KEYS, context["widget"]["subwidgets"], strict=True):
+            if attrs and attrs.get("id"):
+                subwidget["attrs"]["id"] = f"{attrs['id']}_{key}"
+            subwidget.update(key=key, label=ADDRESS_LABELS[key])
+        return context
 
     def decompress(self, value):
         value = value if isinstance(value, dict) else {}
@@ -94,8 +108,42 @@ def metadata_rows(metadata: dict) -> list[dict]:
 class MetadataWidget(forms.Widget):
     """A key / type / value table, posted as ``metadata-<n>-key``, ``-type`` and ``-value``.
 
-    Its value is the list of rows; the template renders them from ``CustomerForm.metadata_rows``.
+    Its value is the list of rows; a few blank rows follow them to add keys. Rows whose key is
+    in ``invalid_keys`` are marked (``MetadataBoundField`` sets them from the field's errors).
     """
+
+    template_name = "customers/widgets/metadata.html"
+    invalid_keys: frozenset[str | None] = frozenset()
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"].update(
+            rows=self.rows(name, value, context["widget"]["attrs"].get("id", "")),
+            types=METADATA_TYPES,
+            key_max_length=normalizers.METADATA_KEY_MAX_LENGTH,
+            value_max_length=normalizers.METADATA_VALUE_MAX_LENGTH,
+        )
+        return context
+
+    def rows(self, name: str, value, id_: str) -> list[dict]:
+        """The rows as typed (or stored), then the blank ones, each with its input names."""
+        filled = [
+            row for row in value or [] if any(str(row[part]).strip() for part in ("key", "value"))
+        ]
+        blank = [{"key": "", "type": "text", "value": ""}] * METADATA_BLANK_ROWS
+        return [
+            {
+                **row,
+                "invalid": row["key"].strip() in self.invalid_keys
+                and bool(row["key"].strip() or row["value"].strip()),
+                "prefix": f"{name}-{index}",
+                "id": f"{id_}-{index}",
+            }
+            for index, row in enumerate(filled + blank)
+        ]
+
+    def id_for_label(self, id_):
+        return ""  # each input has its own label
 
     def value_from_datadict(self, data, files, name):
         rows = []
@@ -116,12 +164,30 @@ class MetadataWidget(forms.Widget):
         return f"{name}-0-key" not in data
 
 
+class MetadataBoundField(forms.BoundField):
+    """Shows the table with the rows that the field's errors name marked, whether the form's
+    own check or the services found them."""
+
+    def as_widget(self, widget=None, attrs=None, only_initial=False):
+        table = cast(MetadataWidget, widget or self.field.widget)
+        table.invalid_keys = frozenset(
+            (error.params or {}).get("key") for error in self.errors.as_data()
+        )
+        return super().as_widget(table, attrs, only_initial)
+
+
 class MetadataField(forms.Field):
     """Turns the rows into the metadata object; the model's metadata rules then apply."""
 
     widget = MetadataWidget
+    bound_field_class = MetadataBoundField
 
     def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "help_text",
+            f"Up to {normalizers.METADATA_MAX_KEYS} keys of letters, digits, '_', '.' and '-'. "
+            "Leave a row empty to remove it.",
+        )
         super().__init__(required=False, **kwargs)
 
     def prepare_value(self, value):
@@ -161,33 +227,6 @@ class MetadataField(forms.Field):
         if errors:
             raise ValidationError(errors)
         return metadata
-
-
-# --- JSON typed as text (the admin) ------------------------------------------------------------
-
-
-class JSONTextField(forms.JSONField):
-    """JSON typed as text, which reads any text without failing: numbers with more digits than
-    Python reads are invalid JSON like any other mistake, and what cannot be shown as typed (a
-    lone surrogate) is shown escaped. The model's rules then judge the value."""
-
-    def to_python(self, value):
-        try:
-            return super().to_python(value)
-        except (ValueError, RecursionError):
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-    def bound_data(self, data, initial):
-        try:
-            return super().bound_data(data, initial)
-        except (ValueError, RecursionError):
-            return forms.fields.InvalidJSONInput(data)
-
-    def prepare_value(self, value):
-        text = super().prepare_value(value)
-        if normalizers.LONE_SURROGATE.search(text):
-            return json.dumps(value, cls=self.encoder)  # \u escapes, as it may have been typed
-        return text
 
 
 # --- saving through the services ------------------------------------------------------------
@@ -243,6 +282,8 @@ class CustomerServiceForm(ServiceModelForm):
     """
 
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    address = AddressField()
+    metadata = MetadataField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -310,12 +351,6 @@ class CustomerForm(MerchantChoiceMixin, CustomerServiceForm):
     country select, the address lines, the metadata table) and puts every error by its field.
     """
 
-    address = AddressField()
-    metadata = MetadataField(
-        help_text=f"Up to {normalizers.METADATA_MAX_KEYS} keys of letters, digits, '_', '.' "
-        "and '-'. Leave a row empty to remove it."
-    )
-
     class Meta:
         model = Customer
         fields = ["merchant", *EDITABLE_FIELDS]
@@ -340,52 +375,6 @@ class CustomerForm(MerchantChoiceMixin, CustomerServiceForm):
         else:
             self.offer_merchants(merchant, merchants)
         self.fields["name"].required = False
-
-    # The template draws these inputs itself, each with its own label.
-
-    def address_inputs(self) -> list[dict]:
-        bound = self["address"]
-        values = bound.value()
-        if isinstance(values, dict) or values is None:
-            values = self.fields["address"].widget.decompress(values)
-        return [
-            {
-                "key": key,
-                "name": f"{bound.html_name}_{key}",
-                "id": f"{bound.auto_id}_{key}",
-                "label": ADDRESS_LABELS[key],
-                "value": value or "",
-                "autocomplete": ADDRESS_AUTOCOMPLETE[key],
-                "max_length": ADDRESS_VALUE_MAX_LENGTH,
-            }
-            for key, value in zip(ADDRESS_KEYS, values, strict=True)
-        ]
-
-    def metadata_rows(self) -> list[dict]:
-        bound = self["metadata"]
-        errors = self.errors["metadata"].as_data() if "metadata" in self.errors else []
-        invalid_keys = {(error.params or {}).get("key") for error in errors}
-        rows = [
-            row
-            for row in self.fields["metadata"].prepare_value(bound.value())
-            if any(str(row[part]).strip() for part in ("key", "value"))
-        ]
-        rows += [{"key": "", "type": "text", "value": ""}] * METADATA_BLANK_ROWS
-        return [
-            {
-                **row,
-                "invalid": row["key"].strip() in invalid_keys
-                and bool(row["key"].strip() or row["value"].strip()),
-                "index": index,
-                "prefix": f"{bound.html_name}-{index}",
-                "id": f"{bound.auto_id}-{index}",
-            }
-            for index, row in enumerate(rows)
-        ]
-
-    metadata_types = METADATA_TYPES
-    metadata_key_max_length = normalizers.METADATA_KEY_MAX_LENGTH
-    metadata_value_max_length = normalizers.METADATA_VALUE_MAX_LENGTH
 
     def save(self, commit=True, *, actor=None):
         """Create or update through the services; on a refusal the errors land on the form

@@ -4,6 +4,7 @@ from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from pytest_django.asserts import assertInHTML
 from rest_framework.test import APIClient
 
 from customers.models import ApiKey, Customer, CustomerEvent
@@ -46,6 +47,24 @@ def customers(merchant, other_merchant):
             status="pending_kyc",
         ),
     }  # fmt: skip
+
+
+def address_inputs(**lines) -> dict:
+    """What the admin's address lines post."""
+    keys = ("line1", "line2", "city", "state", "postal_code")
+    return {f"address_{key}": lines.get(key, "") for key in keys}
+
+
+def metadata_inputs(*rows: tuple[str, str, str]) -> dict:
+    """What the admin's metadata table posts: the (key, type, value) rows, then a blank one."""
+    data = {}
+    for index, (key, kind, value) in enumerate([*rows, ("", "text", "")]):
+        data |= {
+            f"metadata-{index}-key": key,
+            f"metadata-{index}-type": kind,
+            f"metadata-{index}-value": value,
+        }
+    return data
 
 
 def listed(response) -> set[str]:
@@ -179,7 +198,7 @@ def test_add_runs_the_customer_rules_and_shows_errors(root_client, merchant):
         {
             "merchant": merchant.pk, "type": "individual", "name": "Bad", "email": "nope",
             "phone": "771234567", "country": "Atlantis", "status": "active",
-            "address": "{}", "metadata": '{"k": {"nested": 1}}',
+            **address_inputs(), **metadata_inputs(("bad key", "text", "x")),
         },
     )  # fmt: skip
     assert response.status_code == 200
@@ -193,7 +212,9 @@ def test_add_runs_the_customer_rules_and_shows_errors(root_client, merchant):
         "Add the country code to the phone number (e.g. +221771234567), or set the "
         "customer's country."
     ]
-    assert errors["metadata"][0].startswith("Metadata value of 'k' must be a string")
+    assert errors["metadata"] == [
+        "Metadata key 'bad key' may only contain letters, digits, '_', '.' and '-'."
+    ]
     assert not Customer.objects.exists()
 
 
@@ -203,7 +224,8 @@ def test_add_normalises_and_records_the_admin_as_source(root_client, merchant):
         {
             "merchant": merchant.pk, "type": "individual", "name": "Awa Ndiaye",
             "email": " Awa@Example.SN ", "phone": "77 123 45 67", "country": "SN",
-            "currency": "XOF", "status": "active", "address": '{"city": "Dakar"}', "metadata": "{}",
+            "currency": "XOF", "status": "active",
+            **address_inputs(city="Dakar"), **metadata_inputs(("orders", "number", "12")),
         },
     )  # fmt: skip
     assert response.status_code == 302
@@ -211,6 +233,7 @@ def test_add_normalises_and_records_the_admin_as_source(root_client, merchant):
     assert (customer.email, customer.phone, customer.country, customer.currency) == (
         "Awa@example.sn", "+221771234567", "SN", "XOF",
     )  # fmt: skip
+    assert (customer.address, customer.metadata) == ({"city": "Dakar"}, {"orders": 12})
     assert (customer.source, customer.created_by) == ("admin", "user:root")
     assert CustomerEvent.objects.get(customer_id=customer.pk).source == "admin"
 
@@ -220,7 +243,8 @@ def test_add_refuses_a_duplicate_email_in_the_same_merchant(root_client, merchan
         ADD,
         {
             "merchant": merchant.pk, "type": "individual", "name": "Twin",
-            "email": "AMADOU@example.com", "status": "active", "address": "{}", "metadata": "{}",
+            "email": "AMADOU@example.com", "status": "active",
+            **address_inputs(), **metadata_inputs(),
         },
     )  # fmt: skip
     assert response.context["adminform"].form.errors["email"] == [
@@ -234,7 +258,8 @@ def test_change_goes_through_the_rules_and_records_history(root_client, customer
         change_url(amadou),
         {
             "type": "individual", "name": "Amadou Ba", "email": "james@example.com",
-            "phone": "+221771234567", "status": "active", "address": "{}", "metadata": "{}",
+            "phone": "+221771234567", "status": "active",
+            **address_inputs(), **metadata_inputs(),
         },
     )  # fmt: skip
     assert response.context["adminform"].form.errors["email"] == [
@@ -245,7 +270,7 @@ def test_change_goes_through_the_rules_and_records_history(root_client, customer
         {
             "type": "individual", "name": "Amadou Ba", "email": "amadou@example.com",
             "phone": "+221 77 000 00 01", "country": "SN", "reference": "CUS-1", "status": "active",
-            "address": "{}", "metadata": '{"tier": "gold"}',
+            **address_inputs(), **metadata_inputs(("tier", "text", "gold")),
         },
     )  # fmt: skip
     assert response.status_code == 302
@@ -262,7 +287,7 @@ def amadou_form(**overrides) -> dict:
     return {
         "type": "individual", "name": "Amadou Ba", "email": "amadou@example.com",
         "phone": "+221771234567", "country": "SN", "reference": "CUS-1", "status": "active",
-        "address": "{}", "metadata": "{}", **overrides,
+        **address_inputs(), **metadata_inputs(), **overrides,
     }  # fmt: skip
 
 
@@ -353,7 +378,7 @@ def test_member_cannot_change_another_merchants_customer(member_client, customer
         change_url(yaw),
         {
             "type": "individual", "name": "Renamed", "email": "yaw@example.com",
-            "status": "active", "address": "{}", "metadata": "{}",
+            "status": "active", **address_inputs(), **metadata_inputs(),
         },
     )  # fmt: skip
     assert (response.status_code, response["Location"]) == (302, reverse("admin:index"))
@@ -384,7 +409,8 @@ def test_member_cannot_add_a_customer_to_another_merchant(client, merchant, othe
         ADD,
         {
             "merchant": other_merchant.pk, "type": "individual", "name": "Intruder",
-            "email": "i@example.com", "status": "active", "address": "{}", "metadata": "{}",
+            "email": "i@example.com", "status": "active",
+            **address_inputs(), **metadata_inputs(),
         },
     )  # fmt: skip
     assert "merchant" in response.context["adminform"].form.errors
@@ -579,3 +605,39 @@ def test_the_record_fieldset_is_shown_only_for_a_saved_customer(root_client, cus
     assert "Created at" not in add.text and "Updated at" not in add.text
     assert fieldset_names(change) == [None, "Contact", "Location", "Account", "Record"]
     assert str(customers["amadou"].pk) in change.text
+
+
+def test_the_admin_edits_the_address_as_lines_and_the_metadata_as_a_table(root_client, merchant):
+    customer = make_customer(
+        merchant,
+        email="kofi@example.com",
+        address={"line1": "1 Ring Road", "city": "Accra"},
+        metadata={"tier": "gold", "orders": 12, "vip": False},
+    )
+
+    body = root_client.get(change_url(customer)).content.decode()
+
+    assertInHTML('<label for="id_address_line1">Address line 1 '
+                 '<span class="optional">(optional)</span></label>', body)  # fmt: skip
+    assertInHTML(
+        '<input type="text" name="address_line1" id="id_address_line1" value="1 Ring Road" '
+        'autocomplete="address-line1" maxlength="200">',
+        body,
+    )
+    assert '<label class="visually-hidden" for="id_metadata-0-key">Key 1</label>' in body
+    assert 'name="address"' not in body and 'name="metadata"' not in body  # no JSON to type
+    assert 'href="/static/css/admin-customers.css"' in body
+
+
+def test_the_admin_keeps_the_kind_of_each_metadata_value(root_client, customers):
+    amadou = customers["amadou"]
+    rows = [("orders", "number", "12"), ("vip", "boolean", "false"), ("zip", "text", "007")]
+
+    response = root_client.post(change_url(amadou), amadou_form(**metadata_inputs(*rows)))
+
+    assert response.status_code == 302
+    amadou.refresh_from_db()
+    assert amadou.metadata == {"orders": 12, "vip": False, "zip": "007"}
+    form = root_client.get(change_url(amadou)).context["adminform"].form
+    shown = form["metadata"].value()
+    assert sorted((r["key"], r["type"], r["value"]) for r in shown) == sorted(rows)

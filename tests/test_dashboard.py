@@ -741,7 +741,8 @@ def test_edit_form_shows_the_stored_values(client, editor, merchant):
         'autocomplete="address-line1" maxlength="200">',
         text,
     )
-    rows = body.context["form"].metadata_rows()
+    metadata = body.context["form"]["metadata"]
+    rows = metadata.field.widget.get_context("metadata", metadata.value(), {})["widget"]["rows"]
     # PostgreSQL's jsonb keeps keys in its own order.
     assert sorted((r["key"], r["type"], r["value"]) for r in rows[:3]) == [
         ("orders", "number", "12"),

@@ -144,3 +144,40 @@ def test_the_admin_adds_a_customer_to_a_members_only_merchant(page, log_in, merc
     page.goto(f"/admin/customers/customer/{customer.pk}/change/")
     expect(page.get_by_role("heading", name="Record")).to_be_visible()
     expect(page.get_by_text(str(customer.pk))).to_be_visible()
+
+
+def test_the_admin_edits_address_lines_and_typed_metadata(page, log_in, merchant):
+    log_in(make_user(merchant, group="Editor"))
+    customer = make_customer(
+        merchant, name="Amadou Ba", email="amadou@example.com", metadata={"tier": "gold"}
+    )
+    reported = []
+    page.on("console", lambda message: reported.append(message.text))
+    page.goto(f"/admin/customers/customer/{customer.pk}/change/")
+
+    expect(page.get_by_label("Key 1")).to_have_value("tier")
+    expect(page.get_by_label("Value 1")).to_have_value("gold")
+    page.get_by_label("City").fill("Dakar")
+    page.get_by_label("Postal code").fill("10200")
+    page.get_by_label("Key 2").fill("orders")
+    page.get_by_label("Type 2").select_option(label="Number")
+    page.get_by_label("Value 2").fill("12")
+    page.get_by_label("Key 3").fill("vip")
+    page.get_by_label("Type 3").select_option(label="True / false")
+    page.get_by_label("Value 3").fill("true")
+    page.get_by_role("button", name="Save and continue editing").click()
+
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    customer.refresh_from_db()
+    assert customer.address == {"city": "Dakar", "postal_code": "10200"}
+    assert customer.metadata == {"tier": "gold", "orders": 12, "vip": True}
+    expect(page.get_by_label("City")).to_have_value("Dakar")
+    expect(page.get_by_label("Type 3")).to_have_value("boolean")
+    expect(page.get_by_label("Key 4")).to_have_value("")  # room for another key
+    # Laid out by the admin's stylesheet: the lines side by side, not stacked.
+    city, state = (
+        page.get_by_label("City").bounding_box(),
+        page.get_by_label("State").bounding_box(),
+    )
+    assert city and state and city["y"] == state["y"] and city["x"] < state["x"]
+    assert not [text for text in reported if "Content Security Policy" in text]

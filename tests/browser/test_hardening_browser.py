@@ -44,11 +44,17 @@ def test_the_admin_refuses_unstorable_metadata_with_a_message(page, log_in, merc
     customer = make_customer(merchant, name="Amadou Ba", email="amadou@example.com")
     page.goto(f"/admin/customers/customer/{customer.pk}/change/")
 
-    page.get_by_label("Metadata").fill('{"note": "a\\u0000b", "n": ' + "9" * 5000 + "}")
+    page.get_by_label("Key 1").fill("n")
+    page.get_by_label("Type 1").select_option("number")
+    page.get_by_label("Value 1").fill("9" * 400)
     page.get_by_role("button", name="Save", exact=True).click()
 
-    expect(page.locator(".errorlist").first).to_contain_text("Enter a valid JSON.")
-    page.get_by_label("Metadata").fill('{"note": "a\\u0000b"}')
+    expect(page.locator(".errorlist").first).to_contain_text(
+        "Metadata number of 'n' is out of range"
+    )
+    expect(page.get_by_label("Value 1")).to_have_value("9" * 400)
+    page.get_by_label("Type 1").select_option("text")
+    page.get_by_label("Value 1").fill("a\x00b")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".errorlist").first).to_contain_text("Null characters are not allowed.")
     assert Customer.objects.get().metadata == {}
