@@ -172,8 +172,16 @@ def test_the_admin_edits_address_lines_and_typed_metadata(page, log_in, merchant
     assert customer.address == {"city": "Dakar", "postal_code": "10200"}
     assert customer.metadata == {"tier": "gold", "orders": 12, "vip": True}
     expect(page.get_by_label("City")).to_have_value("Dakar")
-    expect(page.get_by_label("Type 3")).to_have_value("boolean")
     expect(page.get_by_label("Key 4")).to_have_value("")  # room for another key
+    shown = page.locator(".kv-table tbody tr").evaluate_all(
+        "rows => rows.map(row => [...row.querySelectorAll('input, select')].map(i => i.value))"
+    )
+    # PostgreSQL's jsonb keeps keys in its own order.
+    assert sorted(shown[:3]) == [
+        ["orders", "number", "12"],
+        ["tier", "text", "gold"],
+        ["vip", "boolean", "true"],
+    ]
     # Laid out by the admin's stylesheet: the lines side by side, not stacked.
     city, state = (
         page.get_by_label("City").bounding_box(),
