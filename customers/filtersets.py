@@ -332,11 +332,13 @@ class EventFilterSet(django_filters.FilterSet):
         field_name="customer_id", label="Customer", help_text="A customer's id."
     )
     created_after = DateOrDateTimeFilter(
+        field_name="created_at",
         method="filter_created_after",
         label="Created from",
         help_text="ISO 8601 date or date-time (inclusive).",
     )
     created_before = DateOrDateTimeFilter(
+        field_name="created_at",
         method="filter_created_before",
         label="Created before",
         help_text="ISO 8601 date or date-time (exclusive).",
