@@ -1,13 +1,29 @@
 """Small builders for test data; each goes through the real services and the real database."""
 
+import importlib
 import itertools
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 
 from customers.models import ApiKey, Customer, Membership, Merchant
 from customers.services import api_key_create, customer_create, merchant_create
 
 _sequence = itertools.count(1)
+
+STAFF_GROUPS = importlib.import_module("customers.migrations.0002_staff_groups").GROUPS
+
+
+def staff_group(name: str) -> Group:
+    """The staff group the data migration makes, made again if a flushed database (a test
+    against the live server) has lost it; only what ``post_migrate`` rebuilds survives one."""
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        group.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="customers", codename__in=STAFF_GROUPS[name]
+            )
+        )
+    return group
 
 
 def make_merchant(name: str | None = None, **kwargs) -> Merchant:
@@ -29,7 +45,7 @@ def make_user(
     for merchant in merchants:
         Membership.objects.create(user=user, merchant=merchant)
     if group:
-        user.groups.add(Group.objects.get(name=group))
+        user.groups.add(staff_group(group))
     return user
 
 

@@ -4,16 +4,14 @@ Debian's ``chromium`` is launched by path (Playwright's own browser download is 
 missing browser skips these tests on a workstation, and fails them in CI.
 """
 
-import importlib
 import os
 import shutil
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
-STAFF_GROUPS = importlib.import_module("customers.migrations.0002_staff_groups").GROUPS
+from tests.factories import STAFF_GROUPS, staff_group
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -72,14 +70,8 @@ def context(browser, live_server, transactional_db):
 def staff_groups(transactional_db):
     """The groups the data migration makes: a live-server test starts from a flushed database,
     where only what ``post_migrate`` rebuilds (content types, permissions) is back."""
-    for name, codenames in STAFF_GROUPS.items():
-        group, created = Group.objects.get_or_create(name=name)
-        if created:
-            group.permissions.set(
-                Permission.objects.filter(
-                    content_type__app_label="customers", codename__in=codenames
-                )
-            )
+    for name in STAFF_GROUPS:
+        staff_group(name)
 
 
 @pytest.fixture
