@@ -358,34 +358,28 @@ class EventFilterSet(django_filters.FilterSet):
     # on a time the planner cannot tell follows them.
 
     def filter_created_after(self, queryset: QuerySet, name: str, moment) -> QuerySet:
-        in_range = Q()
-        for merchant_id in self.merchant_ids():
-            first = (
-                CustomerEvent.objects.filter(merchant_id=merchant_id, created_at__gte=moment)
-                .order_by("created_at", "number")
-                .values_list("number", flat=True)
-                .first()
-            )
-            if first is not None:
-                in_range |= Q(merchant_id=merchant_id, number__gte=first)
-        if not in_range:
-            return queryset.none()
-        return queryset.filter(in_range, created_at__gte=moment)
+        return self._numbers_on_one_side(queryset, moment, after=True)
 
     def filter_created_before(self, queryset: QuerySet, name: str, moment) -> QuerySet:
+        return self._numbers_on_one_side(queryset, moment, after=False)
+
+    def _numbers_on_one_side(self, queryset: QuerySet, moment, *, after: bool) -> QuerySet:
+        side = {"created_at__gte": moment} if after else {"created_at__lt": moment}
+        nearest = ("created_at", "number") if after else ("-created_at", "-number")
         in_range = Q()
         for merchant_id in self.merchant_ids():
-            last = (
-                CustomerEvent.objects.filter(merchant_id=merchant_id, created_at__lt=moment)
-                .order_by("-created_at", "-number")
+            edge = (
+                CustomerEvent.objects.filter(merchant_id=merchant_id, **side)
+                .order_by(*nearest)
                 .values_list("number", flat=True)
                 .first()
             )
-            if last is not None:
-                in_range |= Q(merchant_id=merchant_id, number__lte=last)
+            if edge is not None:
+                bound = {"number__gte": edge} if after else {"number__lte": edge}
+                in_range |= Q(merchant_id=merchant_id, **bound)
         if not in_range:
             return queryset.none()
-        return queryset.filter(in_range, created_at__lt=moment)
+        return queryset.filter(in_range, **side)
 
     def merchant_ids(self) -> list:
         auth = getattr(self.request, "auth", None)
