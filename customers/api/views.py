@@ -20,7 +20,7 @@ from drf_spectacular.renderers import (
 )
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework import exceptions, permissions, viewsets
+from rest_framework import exceptions, generics, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -54,6 +54,17 @@ from .schema import (
 from .serializers import CustomerSerializer, EventSerializer
 from .throttling import redis_answers
 from .viewsets import ResourceViewSet, StrictQueryMixin
+
+
+class CallerMixin(generics.GenericAPIView):
+    """Who calls: a merchant's API key, or a staff user's session; and the merchants it may
+    touch (``selectors`` decides)."""
+
+    def get_api_key(self) -> ApiKey | None:
+        return self.request.auth if isinstance(self.request.auth, ApiKey) else None
+
+    def merchant_ids(self) -> list:
+        return merchant_ids_for_caller(self.request.user, self.get_api_key())
 
 
 class KeptFilterBackend(DjangoFilterBackend):
@@ -105,7 +116,7 @@ class KeptFilterBackend(DjangoFilterBackend):
         responses={200: DeletedEnvelope, **error_responses(404, 412)},
     ),
 )
-class CustomerViewSet(ResourceViewSet):
+class CustomerViewSet(CallerMixin, ResourceViewSet):
     """Customers of the caller's merchant: an API key's, or a staff user's merchants."""
 
     serializer_class = CustomerSerializer
@@ -115,16 +126,10 @@ class CustomerViewSet(ResourceViewSet):
     pagination_class = CustomerPagination
     permission_classes = [permissions.IsAuthenticated, ApiKeyHasScope, SessionHasModelPermission]
 
-    def get_api_key(self) -> ApiKey | None:
-        return self.request.auth if isinstance(self.request.auth, ApiKey) else None
-
     def get_queryset(self):
         # Tenancy, for every action, filter and search: another merchant's customer is
         # invisible, so it is a 404 exactly like a missing one.
         return customers_for_caller(self.request.user, self.get_api_key())
-
-    def merchant_ids(self) -> list:
-        return merchant_ids_for_caller(self.request.user, self.get_api_key())
 
     def get_query_parameter_names(self) -> set[str]:
         names = super().get_query_parameter_names()
@@ -204,7 +209,7 @@ class CustomerViewSet(ResourceViewSet):
         responses={200: EventEnvelope, **error_responses(404)},
     ),
 )
-class EventViewSet(StrictQueryMixin, viewsets.ReadOnlyModelViewSet):
+class EventViewSet(CallerMixin, StrictQueryMixin, viewsets.ReadOnlyModelViewSet):
     """The events of the caller's merchants: an API key's, or a staff user's."""
 
     serializer_class = EventSerializer
@@ -215,14 +220,8 @@ class EventViewSet(StrictQueryMixin, viewsets.ReadOnlyModelViewSet):
     lookup_url_kwarg = "id"
     lookup_value_regex = "[^/]+"
 
-    def get_api_key(self) -> ApiKey | None:
-        return self.request.auth if isinstance(self.request.auth, ApiKey) else None
-
     def get_queryset(self):
         return scoped_to_caller(CustomerEvent.objects.all(), self.request.user, self.get_api_key())
-
-    def merchant_ids(self) -> list:
-        return merchant_ids_for_caller(self.request.user, self.get_api_key())
 
     def get_object(self):
         try:
