@@ -61,8 +61,10 @@ class EventPagination(BasePagination):
             positions[str(row.merchant_id)] = row.number
         if self.descending:
             next_cursor = self._encode(positions) if has_more else None
+        elif rows:
+            next_cursor = self._encode(positions)
         else:
-            next_cursor = self._encode(positions) if positions else None
+            next_cursor = given  # nothing new: poll again with the same cursor
         self.meta = {"limit": limit, "has_more": has_more, "next_cursor": next_cursor}
         return rows
 
