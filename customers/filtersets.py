@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django_filters.widgets import BaseCSVWidget
 
 from . import normalizers
 from .models import ApiKey, Customer, CustomerCount, CustomerEvent
@@ -135,6 +136,25 @@ class ChoiceInFilter(django_filters.BaseInFilter, OneOfFilter):
     """One choice or several, comma-separated: ``status=active,blocked``."""
 
 
+class CheckboxesInCSV(BaseCSVWidget, forms.CheckboxSelectMultiple):
+    """Several choices as checkboxes, read as the API's one comma-separated value: a form's
+    ``status=active&status=blocked`` and a shared link's ``status=active,blocked`` are the same
+    filter, and both show as the boxes ticked."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        picked = [part for value in values if value for part in value.split(",") if part]
+        return picked if name in data else None
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return forms.CheckboxSelectMultiple.render(self, name, value, attrs, renderer)
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            value = value.split(",")
+        return super().format_value(value)
+
+
 FormClass = type[forms.Form]
 
 
@@ -173,9 +193,7 @@ class CustomerFilterSet(django_filters.FilterSet):
         field_name="status",
         choices=Customer.Status.choices,
         label="Status",
-        empty_label="Any",
-        # A select in HTML for one status; several (a shared link) show as the CSV text.
-        widget=forms.Select,
+        widget=CheckboxesInCSV,
         help_text="One status, or several comma-separated.",
     )
     reference = TextFilter(label="Reference", help_text="Exact reference.")

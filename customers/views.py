@@ -114,10 +114,13 @@ class CustomerListView(CustomerAccessMixin, MerchantColumnMixin, FilterView):
     page_sizes = (20, 50, 100)
 
     def get(self, request, *args, **kwargs):
-        # The filter form submits every input; keep only the filled ones in the shared URL.
-        filled = [(key, value) for key, value in request.GET.items() if value.strip()]
-        if len(filled) != len(request.GET):
-            return HttpResponseRedirect(f"{request.path}?{urlencode(filled)}".rstrip("?"))
+        # The filter form submits every input, and a box ticked per chosen status: the shared
+        # URL keeps the filled ones, several statuses as the API takes them (status=a,b).
+        pairs = list(request.GET.lists())
+        if any(len(values) != 1 or not values[0].strip() for _, values in pairs):
+            filled = [(key, ",".join(v for v in values if v.strip())) for key, values in pairs]
+            canonical = urlencode([(key, value) for key, value in filled if value])
+            return HttpResponseRedirect(f"{request.path}?{canonical}".rstrip("?"))
         self.filterset = self.get_filterset(self.get_filterset_class())
         # As in the API, a parameter the list does not know (a typo) lists no one: it says so.
         self.unknown_parameters = unknown_list_parameters(request)

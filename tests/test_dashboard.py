@@ -1139,3 +1139,21 @@ def test_a_form_not_yet_submitted_has_no_error_summary(client, editor):
     body = logged_in(client, editor).get(reverse("customers:create")).content.decode()
 
     assert "data-focus-on-load" not in body
+
+
+def test_statuses_ticked_in_the_form_become_the_apis_one_value(client, viewer, merchant):
+    make_customer(merchant, name="Blocked Binta", status="blocked")
+    make_customer(merchant, name="Pending Paul", status="pending_kyc")
+    make_customer(merchant, name="Active Ada")
+    logged_in(client, viewer)
+
+    ticked = client.get(reverse("customers:list"), {"status": ["pending_kyc", "blocked"]})
+    shared = client.get(ticked["Location"])
+
+    assert ticked["Location"] == f"{reverse('customers:list')}?status=pending_kyc%2Cblocked"
+    names = sorted(customer.name for customer in shared.context["object_list"])
+    assert names == ["Blocked Binta", "Pending Paul"]
+    ticked_boxes = [
+        box.data["value"] for box in shared.context["filter"].form["status"] if box.data["selected"]
+    ]
+    assert ticked_boxes == ["pending_kyc", "blocked"]

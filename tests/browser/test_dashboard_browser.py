@@ -91,11 +91,30 @@ def test_filter_form_keeps_the_filters_in_the_url(page, log_in, merchant):
     make_customer(merchant, name="Active Ada")
     page.goto("/customers/")
     page.get_by_text("More filters").click()
-    page.get_by_label("Status").select_option("blocked")
+    page.get_by_role("checkbox", name="Blocked").check()
     page.get_by_role("button", name="Apply filters").click()
     expect(page).to_have_url(re.compile(r"/customers/\?status=blocked$"))
     expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.locator("tbody tr").first).to_contain_text("Blocked Binta")
+
+
+def test_the_status_filter_takes_several_statuses_as_the_api_does(page, log_in, merchant):
+    log_in(make_user(merchant, group="Viewer"))
+    make_customer(merchant, name="Blocked Binta", status="blocked")
+    make_customer(merchant, name="Pending Paul", status="pending_kyc")
+    make_customer(merchant, name="Active Ada")
+    page.goto("/customers/")
+    page.get_by_text("More filters").click()
+    page.get_by_role("checkbox", name="Blocked").check()
+    page.get_by_role("checkbox", name="Pending KYC").check()
+    page.get_by_role("button", name="Apply filters").click()
+
+    # One shareable link, in the API's own form.
+    expect(page).to_have_url(re.compile(r"/customers/\?status=pending_kyc%2Cblocked$"))
+    expect(page.locator("tbody tr")).to_have_count(2)
+    expect(page.get_by_role("checkbox", name="Blocked")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Pending KYC")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Active", exact=True)).not_to_be_checked()
 
 
 def test_delete_through_the_confirmation(page, log_in, merchant):
