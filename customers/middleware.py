@@ -6,6 +6,7 @@ import re
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from .api.exceptions import LengthRequired, PayloadTooLarge, error_response
 from .ids import uuid7
 
 #: A client's request id is echoed only if it is short and made of safe characters.
@@ -103,8 +104,6 @@ class BodyLimitMiddleware:
         return response
 
     def refusal(self, request):
-        from customers.api.exceptions import LengthRequired, PayloadTooLarge, error_response
-
         api = is_api_path(request.path_info)
         if is_chunked(request.META):
             if api:

@@ -64,12 +64,6 @@ def text_problem(text: str) -> ValidationError | None:
     return None
 
 
-def validate_storable_text(value) -> None:
-    """Refuse text that no database column should receive (see ``text_problem``)."""
-    if isinstance(value, str) and (problem := text_problem(value)):
-        raise problem
-
-
 def printable(text: str) -> str:
     """``text`` safe to echo in a message: a lone surrogate, which no encoding can carry, shows
     as U+FFFD."""

@@ -6,7 +6,8 @@ merchant's events in the order they committed), and the next page starts strictl
 client polling with ``meta.next_cursor`` receives each event exactly once, however many clients
 write meanwhile; on a page with no event the cursor it sent comes back, to poll with again.
 
-A customer's own events (``/customers/{id}/events``) are newest first, like its history.
+A customer's own events (``/customers/{id}/events``) are newest first, like its history. The
+feed's filters are ``customers.filtersets.EventFilterSet``, shared with the dashboard's Activity.
 """
 
 import uuid
@@ -18,11 +19,7 @@ from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from customers.filtersets import EventFilterSet
-
 from .pagination import WHOLE_NUMBER
-
-__all__ = ["CustomerEventPagination", "EventFilterSet", "EventPagination"]
 
 CURSOR_SALT = "customers.api.event-cursor"
 

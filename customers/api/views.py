@@ -25,7 +25,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.filtersets import CustomerFilterSet
+from customers.filtersets import CustomerFilterSet, EventFilterSet
 from customers.listing import list_total
 from customers.models import ApiKey, Customer, CustomerEvent
 from customers.normalizers import NULL_CHARACTER_MESSAGE
@@ -39,7 +39,7 @@ from customers.selectors import (
 )
 from customers.services import customer_delete
 
-from .events import CustomerEventPagination, EventFilterSet, EventPagination
+from .events import CustomerEventPagination, EventPagination
 from .pagination import CustomerPagination
 from .permissions import ApiKeyHasScope, SessionHasModelPermission, SessionMayViewCustomers
 from .schema import (
