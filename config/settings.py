@@ -71,7 +71,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "customers",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +161,23 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Background tasks and webhooks -----------------------------------------------------------
+# Workers of django-tasks' database backend (`manage.py db_worker`, `make worker`) run the
+# background work: the table is the queue, on SQLite and PostgreSQL alike, and several workers
+# claim tasks with SKIP LOCKED. A task enqueued inside a transaction commits or rolls back with it.
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Webhook URLs: http:// and private, loopback or multicast addresses are refused unless these
+# are on (development and tests). Link-local addresses (cloud metadata) are refused always.
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+# Seconds to wait after each failed attempt (the last step repeats), and for how long to retry.
+WEBHOOKS_RETRY_SCHEDULE = [
+    int(seconds) for seconds in env_list("WEBHOOKS_RETRY_SCHEDULE", "60,300,1800,7200,18000,36000")
+]
+WEBHOOKS_RETRY_FOR = timedelta(hours=env_int("WEBHOOKS_RETRY_HOURS", 72, minimum=1))
 
 # --- Auth -----------------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 - The test servers speak plain HTTP, so nothing redirects to HTTPS or marks cookies secure.
 - The static manifest exists only after ``collectstatic``; tests serve the files as found.
+- Webhooks may go to the tests' own plain-HTTP receivers on loopback (their guard is tested with
+  these settings off).
 - Passwords are hashed with MD5: the suite logs users in hundreds of times, and PBKDF2 would
   spend most of its time there. Never a setting for anything but tests.
 """
@@ -17,3 +19,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WEBHOOKS_ALLOW_HTTP = WEBHOOKS_ALLOW_PRIVATE = True

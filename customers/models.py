@@ -137,6 +137,10 @@ class ApiKey(models.Model):
     class Scope(models.TextChoices):
         READ = "customers:read", "Read customers"
         WRITE = "customers:write", "Write customers"
+        WEBHOOKS = "webhooks:manage", "Manage webhook endpoints"
+
+    #: A new key's scopes unless others are chosen: the customers, not the webhooks.
+    DEFAULT_SCOPES = [Scope.READ.value, Scope.WRITE.value]
 
     PREFIX_LENGTH = 8
 

@@ -18,6 +18,8 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from webhooks.services import deliveries_record
+
 from .exceptions import CustomerNotFound, StaleVersion
 from .models import ApiKey, Customer, CustomerCount, CustomerEvent, Merchant
 from .representation import customer_json
@@ -125,7 +127,7 @@ def _record(
     if previous is not None:
         data["previous_attributes"] = {field: previous[field] for field in changes}
     number, moment = _next_event(customer.merchant_id)
-    return CustomerEvent.objects.create(
+    event = CustomerEvent.objects.create(
         merchant_id=customer.merchant_id,
         number=number,
         created_at=moment,
@@ -136,6 +138,8 @@ def _record(
         actor=actor_label(actor),
         source=source,
     )
+    deliveries_record(event)
+    return event
 
 
 def _counted(customer: Customer | dict[str, Any]) -> tuple[str, str]:
@@ -330,7 +334,7 @@ def api_key_create(
     api_key = ApiKey(
         merchant=merchant,
         name=name.strip(),
-        scopes=list(scopes if scopes is not None else ApiKey.Scope.values),
+        scopes=list(scopes if scopes is not None else ApiKey.DEFAULT_SCOPES),
         created_by=created_by,
         prefix=secrets.token_hex(ApiKey.PREFIX_LENGTH // 2),
         secret_hash=ApiKey.hash_secret(secret),

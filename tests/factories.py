@@ -10,7 +10,14 @@ from customers.services import api_key_create, customer_create, merchant_create
 
 _sequence = itertools.count(1)
 
-STAFF_GROUPS = importlib.import_module("customers.migrations.0002_staff_groups").GROUPS
+#: Each staff group's permissions, as the data migrations grant them: (app label, codename).
+STAFF_GROUPS: dict[str, list[tuple[str, str]]] = {}
+for app_label, migration in [
+    ("customers", "customers.migrations.0002_staff_groups"),
+    ("webhooks", "webhooks.migrations.0002_managers_manage_webhooks"),
+]:
+    for _name, _codenames in importlib.import_module(migration).GROUPS.items():
+        STAFF_GROUPS.setdefault(_name, []).extend((app_label, c) for c in _codenames)
 
 
 def staff_group(name: str) -> Group:
@@ -19,9 +26,11 @@ def staff_group(name: str) -> Group:
     group, created = Group.objects.get_or_create(name=name)
     if created:
         group.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label="customers", codename__in=STAFF_GROUPS[name]
+            permission
+            for permission in Permission.objects.select_related("content_type").filter(
+                codename__in=[codename for _, codename in STAFF_GROUPS[name]]
             )
+            if (permission.content_type.app_label, permission.codename) in STAFF_GROUPS[name]
         )
     return group
 

@@ -452,6 +452,8 @@ def test_staff_groups_have_their_permissions():
     assert codenames("Manager") == {
         "view_customer", "add_customer", "change_customer", "delete_customer",
         "view_apikey", "add_apikey", "change_apikey", "delete_apikey",
+        "view_webhookendpoint", "add_webhookendpoint", "change_webhookendpoint",
+        "delete_webhookendpoint", "view_webhookdelivery", "change_webhookdelivery",
     }  # fmt: skip
 
 

@@ -233,5 +233,5 @@ def test_api_key_scopes_must_be_known(merchant):
     with pytest.raises(ValidationError) as error:
         api_key_create(merchant=merchant, name="Bad", scopes=["customers:admin"])
     assert error.value.message_dict == {
-        "scopes": ["Choose scopes among customers:read, customers:write."]
+        "scopes": ["Choose scopes among customers:read, customers:write, webhooks:manage."]
     }

@@ -16,8 +16,11 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="What the key is for.")
         parser.add_argument(
             "--scopes",
-            default=",".join(ApiKey.Scope.values),
-            help="Comma-separated: customers:read,customers:write (default: both).",
+            default=",".join(ApiKey.DEFAULT_SCOPES),
+            help=(
+                f"Comma-separated, among {','.join(ApiKey.Scope.values)} "
+                f"(default: {','.join(ApiKey.DEFAULT_SCOPES)})."
+            ),
         )
 
     def handle(self, *args, merchant, name, scopes, **options):

@@ -98,5 +98,7 @@ class Command(BaseCommand):
         # A secret is shown only once, so each run issues a new key and revokes the old ones.
         for old in ApiKey.objects.filter(merchant=merchant, name=DEMO_KEY_NAME, revoked_at=None):
             api_key_revoke(api_key=old)
-        _, raw_key = api_key_create(merchant=merchant, name=DEMO_KEY_NAME, created_by=user)
+        _, raw_key = api_key_create(
+            merchant=merchant, name=DEMO_KEY_NAME, scopes=ApiKey.Scope.values, created_by=user
+        )
         return raw_key
