@@ -1,5 +1,7 @@
 # Two commands on a fresh machine with Python >= 3.11 and make:
 #   make run    virtualenv with the production dependencies, migrations, demo data, dev server
+#               and a background worker beside it (webhook deliveries)
+#   make worker one background worker in the foreground
 #   make test   the whole suite (SQLite; PostgreSQL when DATABASE_URL is set)
 
 PYTHON ?= python3
@@ -14,7 +16,7 @@ PIP_TOOLS := pip-tools==7.6.2
 COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run test coverage lint typecheck format bench lock clean
+.PHONY: run worker test coverage lint typecheck format bench lock clean
 
 # Production dependencies only: what `make run` and a server need.
 $(BIN)/.installed: requirements.lock
@@ -28,10 +30,19 @@ $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.lock
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
+# The worker runs beside the server and stops with it.
 run: $(BIN)/.installed
 	DEBUG=true $(BIN)/python manage.py migrate --verbosity 0
 	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# One worker of the task framework (django-tasks' database backend): run as many as needed,
+# on one machine or several; they never run the same task, nor send the same webhook attempt.
+worker: $(BIN)/.installed
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --verbosity 0
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py db_worker
 
 # --dist loadgroup: the query-plan tests share one large database, so they share one worker.
 test: $(BIN)/.installed-dev

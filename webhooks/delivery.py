@@ -24,7 +24,7 @@ from customers.representation import event_json
 
 from . import signing
 from .models import WebhookAttempt, WebhookDelivery
-from .urls_guard import UnsafeURL, resolve
+from .urls_guard import Target, UnsafeURL, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +120,21 @@ def send(delivery: WebhookDelivery) -> Outcome:
         "Customers-Event-Type": delivery.event.type,
         "Customers-Signature": signing.sign(body, endpoint.live_secrets()),
     }
-    # Connect to the address just checked, never to a fresh resolution of the name.
-    address = target.addresses[0]
+    # Connect to the addresses just checked, never to a fresh resolution of the name; the next
+    # one only if the connection could not be made.
+    for address in target.addresses:
+        try:
+            return outcome(**_post(target, address, body, headers))
+        except urllib3.exceptions.NewConnectionError as error:
+            failure = error
+        except urllib3.exceptions.TimeoutError:
+            return outcome(error=f"No answer within {TIMEOUT:g} seconds.")
+        except urllib3.exceptions.HTTPError as error:
+            return outcome(error=f"Connection failed: {getattr(error, 'reason', None) or error}")
+    return outcome(error=f"Connection failed: {failure}")
+
+
+def _post(target: Target, address: str, body: bytes, headers: dict[str, str]) -> dict:
     timeout = urllib3.Timeout(total=TIMEOUT)
     if target.scheme == "https":
         pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
@@ -134,7 +147,7 @@ def send(delivery: WebhookDelivery) -> Outcome:
         )
     else:
         pool = urllib3.HTTPConnectionPool(address, target.port, timeout=timeout, retries=False)
-    try:
+    with pool:
         response = pool.urlopen(
             "POST",
             target.path,
@@ -148,19 +161,17 @@ def send(delivery: WebhookDelivery) -> Outcome:
             kept = response.read(WebhookAttempt.RESPONSE_KEPT)
         finally:
             response.release_conn()
-        text = kept.decode("utf-8", errors="replace")
-        status = response.status
-        error = "" if 200 <= status < 300 else f"The receiver answered HTTP {status}."
-        if 300 <= status < 400:
-            error = f"The receiver answered HTTP {status} (redirects are not followed)."
-        return outcome(status_code=status, error=error, response_body=text)
-    except urllib3.exceptions.TimeoutError:
-        return outcome(error=f"No answer within {TIMEOUT:g} seconds.")
-    except urllib3.exceptions.HTTPError as error:
-        reason = getattr(error, "reason", None) or error
-        return outcome(error=f"Connection failed: {reason}"[:500])
-    finally:
-        pool.close()
+    status = response.status
+    error = ""
+    if 300 <= status < 400:
+        error = f"The receiver answered HTTP {status} (redirects are not followed)."
+    elif not 200 <= status < 300:
+        error = f"The receiver answered HTTP {status}."
+    return {
+        "status_code": status,
+        "error": error,
+        "response_body": kept.decode("utf-8", errors="replace"),
+    }
 
 
 def record(delivery: WebhookDelivery, outcome: Outcome) -> WebhookDelivery:

@@ -76,7 +76,7 @@ def resolve(url: str) -> Target:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
         raise UnsafeURL(f"The host {host} could not be found.") from error
-    addresses = list(dict.fromkeys(info[4][0] for info in found))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
     for text in addresses:
         refusal = _refusal(ipaddress.ip_address(text.split("%", 1)[0]))
         if refusal:
