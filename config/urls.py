@@ -15,5 +15,6 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    path("webhooks/", include("webhooks.urls")),
     path("", include("customers.urls")),
 ]
