@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from customers.demo import insert_generated_customers
 from customers.models import Customer, CustomerCount, CustomerEvent, Merchant
 from tests.factories import make_api_key, make_customer, make_merchant, make_user
+from webhooks.models import WebhookAttempt, WebhookDelivery
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("plans")]
 
@@ -54,7 +55,9 @@ def registry(django_db_setup, django_db_blocker):
         }
         yield registry
         with connection.cursor() as cursor:
-            tables = [model._meta.db_table for model in (Customer, CustomerCount, CustomerEvent)]
+            # The deliveries refer to the events: PostgreSQL truncates them together or not at all.
+            models = (Customer, CustomerCount, CustomerEvent, WebhookDelivery, WebhookAttempt)
+            tables = [model._meta.db_table for model in models]
             cursor.execute(f"TRUNCATE {', '.join(tables)}")
         User.objects.filter(username__startswith="plans-").delete()
         Merchant.objects.filter(slug__in=["big", "other"]).delete()
