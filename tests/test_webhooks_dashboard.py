@@ -9,7 +9,7 @@ from django_tasks_db.models import DBTaskResult
 
 from tests.factories import make_customer, make_merchant, make_user
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from webhooks.services import endpoint_create
+from webhooks.services import endpoint_create, endpoint_update
 
 pytestmark = pytest.mark.django_db
 
@@ -363,6 +363,21 @@ def test_resend_makes_the_delivery_pending_and_enqueues_its_attempt(client, mana
     assert [(task.task_path, task.args_kwargs["args"]) for task in enqueued] == [
         ("webhooks.tasks.deliver", [str(delivery.pk)])
     ] * 2
+
+
+def test_resend_to_a_disabled_endpoint_is_refused_with_a_message(client, manager, endpoint):
+    make_customer(endpoint.merchant)
+    endpoint_update(endpoint=endpoint, status="disabled")
+    delivery = WebhookDelivery.objects.get()
+    logged_in(client, manager)
+    detail = client.get(reverse("webhooks:endpoint_detail", args=[endpoint.pk]))
+    assert "Resend" not in detail.content.decode()
+
+    response = client.post(reverse("webhooks:delivery_resend", args=[delivery.pk]), follow=True)
+
+    assert messages_of(response) == ["This endpoint is disabled: enable it to send it events."]
+    delivery.refresh_from_db()
+    assert delivery.attempt_count == 0
 
 
 # --- cost -------------------------------------------------------------------------------------

@@ -398,3 +398,20 @@ def test_two_workers_never_send_the_same_attempt_at_once(merchant, httpserver):
 def test_api_keys_may_be_given_the_webhooks_scope():
     assert "webhooks:manage" in ApiKey.Scope.values
     assert "webhooks:manage" not in ApiKey.DEFAULT_SCOPES
+
+
+def test_a_disabled_endpoint_is_sent_nothing_until_enabled_again(merchant, endpoint, httpserver):
+    webhook, _ = endpoint
+    make_customer(merchant)
+    endpoint_update(endpoint=webhook, status="disabled")  # before the worker came to it
+
+    run_worker()
+    assert received(httpserver) == []
+    with pytest.raises(delivery.EndpointDisabled):
+        delivery.resend(WebhookDelivery.objects.get())
+
+    endpoint_update(endpoint=webhook, status="enabled")
+    run_worker()
+
+    assert len(received(httpserver)) == 1
+    assert WebhookDelivery.objects.get().status == "succeeded"

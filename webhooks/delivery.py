@@ -23,7 +23,7 @@ from django.utils import timezone
 from customers.representation import event_json
 
 from . import signing
-from .models import WebhookAttempt, WebhookDelivery
+from .models import EndpointStatus, WebhookAttempt, WebhookDelivery
 from .urls_guard import Target, UnsafeURL, resolve
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,10 @@ TIMEOUT = 10.0
 #: How long a worker owns an attempt it claimed: the send, and a wide margin.
 CLAIM_DURATION = timedelta(seconds=60)
 USER_AGENT = "Customers-Webhooks/1"
+
+
+class EndpointDisabled(Exception):
+    """Nothing is sent to a disabled endpoint."""
 
 
 @dataclass
@@ -82,6 +86,7 @@ def claim(delivery_id) -> WebhookDelivery | None:
             pk=delivery_id,
             status=WebhookDelivery.Status.PENDING,
             next_attempt_at__lte=now,
+            endpoint__status=EndpointStatus.ENABLED,  # a disabled endpoint's wait for it
         ).update(locked_until=until)
         if not won:
             return None
@@ -220,9 +225,25 @@ def attempt(delivery_id) -> str:
     return delivery.status
 
 
+def resume(endpoint_id) -> int:
+    """Schedule now what an endpoint was owed while it was disabled; how many."""
+    now = timezone.now()
+    owed = list(
+        WebhookDelivery.objects.filter(
+            endpoint_id=endpoint_id, status=WebhookDelivery.Status.PENDING
+        ).values_list("pk", flat=True)
+    )
+    WebhookDelivery.objects.filter(pk__in=owed, next_attempt_at__lt=now).update(next_attempt_at=now)
+    schedule(owed, now)
+    return len(owed)
+
+
 def resend(delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again now, whatever became of it (the receiver deduplicates by event id):
-    one more attempt, and retries while the delivery's window lasts."""
+    one more attempt, and retries while the delivery's window lasts. Not to a disabled
+    endpoint."""
+    if not delivery.endpoint.is_enabled:
+        raise EndpointDisabled
     now = timezone.now()
     with transaction.atomic():
         WebhookDelivery.objects.filter(pk=delivery.pk).update(

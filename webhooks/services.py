@@ -4,6 +4,7 @@ the deliveries an event owes, in the event's own transaction."""
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from customers.models import CustomerEvent, Merchant
@@ -80,9 +81,15 @@ def endpoint_create(
 
 
 def endpoint_update(*, endpoint: WebhookEndpoint, **fields: Any) -> WebhookEndpoint:
+    """Change an endpoint. Disabled, it is sent nothing (its deliveries wait); enabled again,
+    what it is owed is sent."""
+    was_enabled = endpoint.is_enabled
     _clean(endpoint, fields)
     endpoint.updated_at = timezone.now()
-    endpoint.save(update_fields=[*fields, "updated_at"])
+    with transaction.atomic():
+        endpoint.save(update_fields=[*fields, "updated_at"])
+        if endpoint.is_enabled and not was_enabled:
+            sending.resume(endpoint.pk)
     return endpoint
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
@@ -53,8 +53,7 @@ def secret_page(view, *, endpoint: WebhookEndpoint, secret: str, rotated: bool):
 class EndpointAccessMixin(PermissionRequiredMixin):
     """The endpoints of the user's merchants; anonymous users go to the login page."""
 
-    model = WebhookEndpoint
-    context_object_name = "endpoint"
+    context_object_name: str | None = "endpoint"
     request: HttpRequest
 
     def get_queryset(self):
@@ -127,12 +126,9 @@ class EndpointDetailView(EndpointAccessMixin, DetailView):
             deliveries = list(
                 self.object.deliveries.select_related("event")
                 .defer("event__changes")
-                .prefetch_related("attempts")
+                .prefetch_related(Prefetch("attempts", to_attr="attempt_list"))
                 .order_by("-created_at")[: self.deliveries_shown + 1]
             )
-        for delivery in deliveries:
-            delivery.attempt_list = list(delivery.attempts.all())
-            delivery.last_attempt = delivery.attempt_list[-1] if delivery.attempt_list else None
         return super().get_context_data(
             **kwargs,
             previous_secret_live=len(self.object.live_secrets()) > 1,
@@ -211,13 +207,18 @@ class DeliveryResendView(PermissionRequiredMixin, SingleObjectMixin, View):
     def get_queryset(self):
         return WebhookDelivery.objects.filter(
             endpoint__merchant_id__in=merchant_ids_for_user(self.request.user)
-        ).select_related("event")
+        ).select_related("event", "endpoint")
 
     def post(self, request, *args, **kwargs):
-        delivery = sending.resend(self.get_object())
-        messages.success(
-            request, f"The {delivery.event.type} event will be sent again to this endpoint."
-        )
+        delivery = self.get_object()
+        try:
+            sending.resend(delivery)
+        except sending.EndpointDisabled:
+            messages.error(request, "This endpoint is disabled: enable it to send it events.")
+        else:
+            messages.success(
+                request, f"The {delivery.event.type} event will be sent again to this endpoint."
+            )
         return HttpResponseRedirect(
             reverse("webhooks:endpoint_detail", args=[delivery.endpoint_id])
         )
