@@ -4,6 +4,7 @@ worker: signed, equal to the event feed, retried until answered, never sent twic
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -287,9 +288,36 @@ def test_a_closed_port_is_recorded_and_does_not_hold_up_other_endpoints(merchant
 
     assert len(received(httpserver)) == 1
     refused = WebhookAttempt.objects.get(delivery__endpoint__url="http://127.0.0.1:9/nobody")
-    assert refused.status_code is None
-    assert refused.error.startswith("Connection failed:")
-    assert "Connection refused" in refused.error
+    assert (refused.status_code, refused.error) == (
+        None,
+        "Connection failed: the receiver refused the connection.",
+    )
+
+
+def test_a_receiver_that_hangs_up_without_answering_is_recorded_and_retried(merchant):
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def hang_up():
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.close()
+
+    receiver = threading.Thread(target=hang_up)
+    receiver.start()
+    endpoint_create(merchant=merchant, actor="user:tests", url=f"http://127.0.0.1:{port}/hook")
+
+    make_customer(merchant)
+    run_worker()
+    receiver.join(5)
+    listener.close()
+
+    attempt = WebhookAttempt.objects.get()
+    assert (attempt.status_code, attempt.error) == (
+        None,
+        "Connection failed: the receiver closed the connection without answering.",
+    )
+    assert WebhookDelivery.objects.get().status == "pending"
 
 
 def test_the_address_is_checked_again_at_delivery(merchant, httpserver, settings):

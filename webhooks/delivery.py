@@ -8,8 +8,10 @@ scheduled for when the claim runs out, so a worker killed mid-send leaves the at
 made again, not lost. A delivery that was already answered makes that task a no-op.
 """
 
+import http.client
 import json
 import logging
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -127,16 +129,30 @@ def send(delivery: WebhookDelivery) -> Outcome:
     }
     # Connect to the addresses just checked, never to a fresh resolution of the name; the next
     # one only if the connection could not be made.
+    failure = ""
     for address in target.addresses:
         try:
             return outcome(**_post(target, address, body, headers))
         except urllib3.exceptions.NewConnectionError as error:
-            failure = error
+            failure = _why(error)
         except urllib3.exceptions.TimeoutError:
             return outcome(error=f"No answer within {TIMEOUT:g} seconds.")
-        except urllib3.exceptions.HTTPError as error:
-            return outcome(error=f"Connection failed: {getattr(error, 'reason', None) or error}")
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            return outcome(error=f"Connection failed: {_why(error)}")
     return outcome(error=f"Connection failed: {failure}")
+
+
+def _why(error: BaseException) -> str:
+    """What went wrong with a connection, said for a person reading the attempts."""
+    causes = [error, *[arg for arg in error.args if isinstance(arg, BaseException)]]
+    for cause in causes:
+        if isinstance(cause, ConnectionRefusedError) or "Connection refused" in str(cause):
+            return "the receiver refused the connection."
+        if isinstance(cause, http.client.RemoteDisconnected | ConnectionResetError):
+            return "the receiver closed the connection without answering."
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS failed ({cause.reason or cause})."
+    return str(error)
 
 
 def _post(target: Target, address: str, body: bytes, headers: dict[str, str]) -> dict:
