@@ -324,6 +324,8 @@ SPECTACULAR_SETTINGS = {
         "CustomerStatusEnum": "customers.models.Customer.Status",
         "CustomerSourceEnum": "customers.models.Customer.Source",
         "ErrorCodeEnum": "customers.api.exceptions.ERROR_CODES",
+        "WebhookEndpointStatusEnum": "webhooks.models.EndpointStatus",
+        "WebhookEventTypeEnum": "customers.api.serializers.SUBSCRIBABLE_EVENTS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -7,6 +7,8 @@ from django.contrib.auth.models import Group, Permission, User
 
 from customers.models import ApiKey, Customer, Membership, Merchant
 from customers.services import api_key_create, customer_create, merchant_create
+from webhooks.models import WebhookEndpoint
+from webhooks.services import endpoint_create
 
 _sequence = itertools.count(1)
 
@@ -68,3 +70,11 @@ def make_customer(merchant: Merchant, **fields) -> Customer:
 
 def make_api_key(merchant: Merchant, scopes: list[str] | None = None) -> tuple[ApiKey, str]:
     return api_key_create(merchant=merchant, name="Test key", scopes=scopes)
+
+
+def make_webhook_endpoint(merchant: Merchant, **fields) -> WebhookEndpoint:
+    """An endpoint on a loopback address (the test settings allow plain HTTP and private
+    hosts), so no name is looked up."""
+    fields.setdefault("url", f"http://127.0.0.1:9/hooks/{next(_sequence)}")
+    endpoint, _secret = endpoint_create(merchant=merchant, actor="user:tests", **fields)
+    return endpoint

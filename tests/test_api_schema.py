@@ -20,7 +20,8 @@ from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 from schemathesis import GenerationMode, checks
 
-from tests.factories import make_api_key, make_customer
+from customers.models import ApiKey, CustomerEvent
+from tests.factories import make_api_key, make_customer, make_webhook_endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +44,9 @@ def test_schema_is_openapi_3_json_by_default_without_auth():
         "/api/v1/customers/{id}/events",
         "/api/v1/events",
         "/api/v1/events/{id}",
+        "/api/v1/webhook-endpoints",
+        "/api/v1/webhook-endpoints/{id}",
+        "/api/v1/webhook-endpoints/{id}/rotate-secret",
     ]
 
 
@@ -124,8 +128,9 @@ def test_schema_security_is_bearer_or_x_api_key():
         "type": "apiKey",
         "in": "header",
         "name": "X-API-Key",
-        "description": "A merchant's API key, ck_<prefix>_<secret>. Reading needs the "
-        "customers:read scope; writing customers:write.",
+        "description": "A merchant's API key, ck_<prefix>_<secret>. Reading customers and "
+        "events needs the customers:read scope; writing customers:write; webhook endpoints "
+        "webhooks:manage.",
     }
     assert document["paths"]["/api/v1/customers"]["get"]["security"][:2] == [
         {"bearerAuth": []},
@@ -201,6 +206,12 @@ OPERATIONS = [
     "GET /api/v1/customers/{id}/events",
     "GET /api/v1/events",
     "GET /api/v1/events/{id}",
+    "GET /api/v1/webhook-endpoints",
+    "POST /api/v1/webhook-endpoints",
+    "GET /api/v1/webhook-endpoints/{id}",
+    "PATCH /api/v1/webhook-endpoints/{id}",
+    "DELETE /api/v1/webhook-endpoints/{id}",
+    "POST /api/v1/webhook-endpoints/{id}/rotate-secret",
 ]
 
 
@@ -228,14 +239,27 @@ def api_schema(settings):
 
 @pytest.fixture
 def registry(merchant):
-    """Customers for generated ids to land on, and the key to reach them."""
+    """Customers and webhook endpoints for generated ids to land on, and the key to reach them
+    (with every scope)."""
     customers = [
         make_customer(merchant, name="Awa Diop", email="awa@example.com", metadata={"a": 1}),
         make_customer(merchant, name="Chidi Okafor", phone="+2348031234567", country="NG"),
         make_customer(merchant, name="Kofi Mensah", email="kofi@example.com", status="blocked"),
     ]
-    _, raw_key = make_api_key(merchant)
-    return {"ids": [str(c.pk) for c in customers], "key": raw_key}
+    endpoints = [
+        make_webhook_endpoint(merchant),
+        make_webhook_endpoint(merchant, events=["customer.created"], description="CRM"),
+        make_webhook_endpoint(merchant, status="disabled"),
+    ]
+    _, raw_key = make_api_key(merchant, scopes=ApiKey.Scope.values)
+    return {
+        "ids": {
+            "customers": [str(c.pk) for c in customers],
+            "events": [str(pk) for pk in CustomerEvent.objects.values_list("pk", flat=True)],
+            "webhook-endpoints": [str(e.pk) for e in endpoints],
+        },
+        "key": raw_key,
+    }
 
 
 def test_schemathesis_covers_every_operation(api_schema):
@@ -277,11 +301,12 @@ def test_generated_requests_get_no_server_error_and_conform_to_the_schema(
     def conforms(case):
         path_parameters = case.path_parameters or {}
         if mode.is_positive and "id" in path_parameters:
-            # Half the generated ids become a real customer's, deterministically, so GET,
-            # PATCH and DELETE reach real rows as well as missing ones.
+            # Half the generated ids become a real row's, deterministically, so GET, PATCH and
+            # DELETE reach real rows as well as missing ones.
+            ids = registry["ids"][label.split("/")[3]]
             pick = zlib.crc32(str(path_parameters["id"]).encode())
             if pick % 2:
-                path_parameters["id"] = registry["ids"][pick % len(registry["ids"])]
+                path_parameters["id"] = ids[pick % len(ids)]
         case.call_and_validate(
             headers={"Authorization": f"Bearer {registry['key']}"}, checks=CHECKS
         )

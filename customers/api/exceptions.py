@@ -32,7 +32,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "authentication_failed": (401, "the API key is invalid or revoked"),
     "permission_denied": (403, "the staff account lacks the permission"),
     "insufficient_scope": (403, "the API key lacks the scope"),
-    "not_found": (404, "no such customer for this merchant"),
+    "not_found": (404, "nothing with this id for this merchant"),
     "method_not_allowed": (405, "the Allow header lists the methods of the path"),
     "duplicate": (409, "the email or reference is taken; `fields` names it"),
     "idempotency_key_in_use": (409, "a request with this Idempotency-Key is still running"),

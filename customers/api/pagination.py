@@ -170,3 +170,90 @@ class CustomerPagination(BasePagination):
                 "schema": {"type": "string"},
             },
         ]
+
+
+class WebhookEndpointPagination(BasePagination):
+    """``limit`` (1-100, default 20) and ``cursor``, newest first; ``meta``: limit, has_more,
+    next_cursor (null exactly when has_more is false). A merchant has a handful of endpoints,
+    so nothing is counted: the list is walked by keyset like the customers' cursor mode."""
+
+    default_limit = 20
+    max_limit = 100
+    query_params = ("limit", "cursor")
+    ordering = "-created_at"
+
+    def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
+        params = request.query_params
+        errors: dict[str, list[str]] = {}
+        given = params.get("limit", str(self.default_limit))
+        limit = int(given) if WHOLE_NUMBER.fullmatch(given) else 0
+        if not 1 <= limit <= self.max_limit:
+            errors["limit"] = [f"Enter a whole number from 1 to {self.max_limit}."]
+        queryset = queryset.order_by(self.ordering, "-pk")
+        if "cursor" in params:
+            try:
+                position = KeysetPosition.decode(params["cursor"])
+                if position.ordering != self.ordering:
+                    raise ValueError("a cursor of another list")
+                queryset = queryset.filter(position.rows_after())
+            except ValueError:
+                errors["cursor"] = ["This cursor is not valid; use meta.next_cursor as given."]
+        if errors:
+            raise exceptions.ValidationError(errors)
+        rows = list(queryset[: limit + 1])
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = (
+            KeysetPosition.after_row(self.ordering, rows[-1]).encode() if has_more else None
+        )
+        self.meta = {"limit": limit, "has_more": has_more, "next_cursor": next_cursor}
+        return rows
+
+    def get_paginated_response(self, data) -> Response:
+        return Response({"data": data, "meta": self.meta})
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "required": ["data", "meta"],
+            "properties": {
+                "data": schema,
+                "meta": {
+                    "type": "object",
+                    "required": ["limit", "has_more", "next_cursor"],
+                    "properties": {
+                        "limit": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
+                        "has_more": {"type": "boolean"},
+                        "next_cursor": {
+                            "type": "string",
+                            "nullable": True,
+                            "description": "Pass as `cursor` for the next page; null when "
+                            "has_more is false.",
+                        },
+                    },
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": f"Endpoints per page, 1 to {self.max_limit}.",
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_limit,
+                    "default": self.default_limit,
+                },
+            },
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "description": "`meta.next_cursor` of the previous page.",
+                "schema": {"type": "string"},
+            },
+        ]

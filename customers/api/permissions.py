@@ -1,5 +1,5 @@
 """What a caller may do: an API key by its scopes, a staff session by its model permissions.
-Which customers it may touch is the viewset's ``get_queryset()``, not a permission."""
+Which records it may touch is the viewset's ``get_queryset()``, not a permission."""
 
 from rest_framework import permissions
 
@@ -54,3 +54,18 @@ class SessionMayViewCustomers(SessionHasModelPermission):
 
     def get_required_permissions(self, method, model_cls):
         return super().get_required_permissions(method, Customer)
+
+
+class ApiKeyMayManageWebhooks(ApiKeyHasScope):
+    """Webhook endpoints, read or written, need ``webhooks:manage``: a listing shows where the
+    merchant's events go."""
+
+    scopes = {method: ApiKey.Scope.WEBHOOKS for method in ApiKeyHasScope.scopes}
+
+
+class SessionMayChange(SessionHasModelPermission):
+    """For an action that changes a record whatever its method (``POST …/rotate-secret``)."""
+
+    perms_map = {
+        method: ["%(app_label)s.change_%(model_name)s"] for method in ApiKeyHasScope.scopes
+    }

@@ -9,9 +9,16 @@ from rest_framework import serializers
 
 from customers.filtersets import SEARCH_MIN_LENGTH
 from customers.models import CodeField, Customer, IdempotencyKey
+from webhooks.models import WebhookEndpoint
 
 from .exceptions import ERROR_CODES
-from .serializers import CustomerSerializer, DeletedSerializer, EventSerializer
+from .serializers import (
+    CustomerSerializer,
+    DeletedSerializer,
+    EventSerializer,
+    WebhookEndpointSerializer,
+    WebhookEndpointWithSecretSerializer,
+)
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -25,8 +32,9 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         description = (
-            "A merchant's API key, ck_<prefix>_<secret>. Reading needs the customers:read "
-            "scope; writing customers:write."
+            "A merchant's API key, ck_<prefix>_<secret>. Reading customers and events needs "
+            "the customers:read scope; writing customers:write; webhook endpoints "
+            "webhooks:manage."
         )
         return [
             {"type": "http", "scheme": "bearer", "description": description},
@@ -37,6 +45,12 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 CustomerEnvelope = inline_serializer("CustomerEnvelope", {"data": CustomerSerializer()})
 DeletedEnvelope = inline_serializer("DeletedEnvelope", {"data": DeletedSerializer()})
 EventEnvelope = inline_serializer("EventEnvelope", {"data": EventSerializer()})
+WebhookEndpointEnvelope = inline_serializer(
+    "WebhookEndpointEnvelope", {"data": WebhookEndpointSerializer()}
+)
+WebhookEndpointWithSecretEnvelope = inline_serializer(
+    "WebhookEndpointWithSecretEnvelope", {"data": WebhookEndpointWithSecretSerializer()}
+)
 ErrorEnvelope = inline_serializer(
     "ErrorEnvelope",
     {
@@ -108,7 +122,7 @@ _HEADERS = {
     "X-Request-ID": "The request's id: the client's own X-Request-ID (at most 128 safe "
     "characters) echoed, or one generated.",
     "ETag": "The customer's version; send it back in If-Match.",
-    "Location": "URL of the new customer.",
+    "Location": "URL of the new resource.",
     "Idempotent-Replayed": "true when this is the stored response to an earlier request "
     "with the same Idempotency-Key.",
     "Retry-After": "Seconds to wait before retrying.",
@@ -131,12 +145,27 @@ DATE_OR_DATE_TIME = {
 MIN_LENGTHS = {"search": SEARCH_MIN_LENGTH}
 
 
-def text_limits(*, request_body: bool) -> dict[str, int]:
+#: The components of each model's fields, whose text limits the model gives.
+MODEL_COMPONENTS: dict[type[models.Model], tuple[str, ...]] = {
+    Customer: ("Customer", "CustomerRequest", "PatchedCustomerRequest"),
+    WebhookEndpoint: (
+        "WebhookEndpoint",
+        "WebhookEndpointWithSecret",
+        "WebhookEndpointRequest",
+        "PatchedWebhookEndpointRequest",
+    ),
+}
+
+#: The resources with versions (``ETag``, ``If-Match``) and ``Idempotency-Key`` on create.
+VERSIONED_PATHS = ("/api/v1/customers", "/api/v1/customers/{id}")
+
+
+def text_limits(model: type[models.Model], *, request_body: bool) -> dict[str, int]:
     """The most characters of each text field, from the model. A request may spell a country
     or currency at length (``Senegal``): only the stored code is short."""
     return {
         field.name: field.max_length
-        for field in Customer._meta.get_fields()
+        for field in model._meta.get_fields()
         if isinstance(field, models.CharField | models.TextField)
         and field.max_length
         and not field.choices
@@ -173,16 +202,18 @@ def postprocess_api_schema(result, generator, request, public):
                     "schema": {"type": "string"},
                 }
             )
+            versioned = path in VERSIONED_PATHS
             for code, response in operation.get("responses", {}).items():
                 headers = response.setdefault("headers", {})
                 headers["X-Request-ID"] = _header("X-Request-ID")
-                if code in ("200", "304") and method == "get" and "{id}" in path:
+                if versioned and code in ("200", "304") and method == "get" and "{id}" in path:
                     headers["ETag"] = _header("ETag")
-                if code == "200" and method == "patch":
+                if versioned and code == "200" and method == "patch":
                     headers["ETag"] = _header("ETag")
                 if code == "201":
-                    headers["ETag"] = _header("ETag")
                     headers["Location"] = _header("Location")
+                if versioned and code == "201":
+                    headers["ETag"] = _header("ETag")
                     headers["Idempotent-Replayed"] = _header("Idempotent-Replayed")
                 if code in ("429", "503"):
                     headers["Retry-After"] = _header("Retry-After")
@@ -191,15 +222,17 @@ def postprocess_api_schema(result, generator, request, public):
                 if code == "405":
                     headers["Allow"] = _header("Allow")
     schemas = components.get("schemas", {})
-    for name in ("Customer", "CustomerRequest", "PatchedCustomerRequest"):
-        for field, limit in text_limits(request_body=name.endswith("Request")).items():
-            if field in schemas.get(name, {}).get("properties", {}):
-                schemas[name]["properties"][field]["maxLength"] = limit
+    for model, names in MODEL_COMPONENTS.items():
+        for name in names:
+            request_body = name.endswith("Request")
+            properties = schemas.get(name, {}).get("properties", {})
+            for field, limit in text_limits(model, request_body=request_body).items():
+                if field in properties:
+                    properties[field]["maxLength"] = limit
+            if properties and not request_body:
+                # A response always carries every field.
+                schemas[name]["required"] = sorted(properties)
     for name, component in schemas.items():
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
-            # Its response twin always carries every field.
-            response = schemas.get(name.removeprefix("Patched").removesuffix("Request"), {})
-            if "properties" in response:
-                response["required"] = sorted(response["properties"])
     return result

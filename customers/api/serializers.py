@@ -17,7 +17,9 @@ from rest_framework import serializers
 from customers import normalizers
 from customers.models import DESCRIPTION_MAX_LENGTH, Customer, CustomerEvent
 from customers.representation import customer_json, event_json, rfc3339
-from customers.services import customer_create, customer_update
+from customers.services import actor_label, customer_create, customer_update
+from webhooks.models import ALL_EVENTS, EVENT_TYPES, WebhookEndpoint
+from webhooks.services import endpoint_create, endpoint_update
 
 from .exceptions import api_error_from_model
 
@@ -307,3 +309,67 @@ class EventSerializer(serializers.Serializer):
 
     def to_representation(self, event: CustomerEvent) -> dict[str, Any]:
         return event_json(event)
+
+
+# --- webhook endpoints ----------------------------------------------------------------------
+
+#: What an endpoint's ``events`` may list.
+SUBSCRIBABLE_EVENTS = [*EVENT_TYPES, ALL_EVENTS]
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "minItems": 1,
+        "items": {"type": "string", "enum": SUBSCRIBABLE_EVENTS},
+        "description": f'The event types to receive, or ["{ALL_EVENTS}"] for every one '
+        "(the default).",
+    }
+)
+class EventTypesField(serializers.JSONField):
+    """Any JSON here: that it is a list of known types is the service's rule, named events."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+
+class WebhookEndpointSerializer(ServiceSerializer):
+    """A URL of the merchant's that receives its events, signed with the endpoint's secret.
+    The secret itself is shown only by ``WebhookEndpointWithSecretSerializer``."""
+
+    id = serializers.UUIDField(read_only=True)
+    merchant_id = serializers.UUIDField(read_only=True)
+    url = TextField(
+        required=True,
+        help_text="https:// address (http:// only where the server allows it) whose host "
+        "resolves to public addresses only.",
+    )
+    events = EventTypesField()
+    description = OptionalTextField(
+        help_text=f"At most {WebhookEndpoint.DESCRIPTION_MAX_LENGTH} characters."
+    )
+    status = choice_text(
+        WebhookEndpoint.Status.choices,
+        help_text="Default enabled; a disabled endpoint receives nothing.",
+    )
+    created_at = TimestampField(read_only=True)
+
+    def create(self, validated_data: dict) -> WebhookEndpoint:
+        # validated_data holds the body's fields and the merchant and actor of save().
+        actor = actor_label(validated_data.pop("actor"))
+        endpoint, _secret = endpoint_create(actor=actor, **validated_data)
+        return endpoint
+
+    def update(self, instance: WebhookEndpoint, validated_data: dict) -> WebhookEndpoint:
+        return endpoint_update(endpoint=instance, **validated_data)
+
+
+class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
+    """The endpoint as just created or given a new secret: the one time the secret is shown."""
+
+    secret = serializers.CharField(
+        read_only=True,
+        help_text="whsec_…: verify Customers-Signature with it. Shown only now; after a "
+        "rotation the previous secret signs too, for 24 hours.",
+    )

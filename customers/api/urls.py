@@ -18,6 +18,7 @@ class OptionalSlashRouter(SimpleRouter):
 router = OptionalSlashRouter()
 router.register("customers", views.CustomerViewSet, basename="customer")
 router.register("events", views.EventViewSet, basename="event")
+router.register("webhook-endpoints", views.WebhookEndpointViewSet, basename="webhook-endpoint")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

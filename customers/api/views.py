@@ -1,13 +1,15 @@
-"""The REST API's endpoints: customers, their events, the OpenAPI document and its docs,
-``/healthz``."""
+"""The REST API's endpoints: customers, their events, webhook endpoints, the OpenAPI document
+and its docs, ``/healthz``."""
 
 import uuid
+from collections.abc import Mapping
 
 from csp.constants import SELF
 from csp.decorators import csp_update
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
@@ -20,15 +22,16 @@ from drf_spectacular.renderers import (
 )
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework import exceptions, generics, permissions, viewsets
+from rest_framework import exceptions, generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from customers.filtersets import CustomerFilterSet, EventFilterSet
 from customers.listing import list_total
 from customers.models import ApiKey, Customer, CustomerEvent
-from customers.normalizers import NULL_CHARACTER_MESSAGE
+from customers.normalizers import NULL_CHARACTER_MESSAGE, printable
 from customers.representation import event_json
 from customers.selectors import (
     customer_counts_for_caller,
@@ -38,10 +41,18 @@ from customers.selectors import (
     scoped_to_caller,
 )
 from customers.services import customer_delete
+from webhooks.models import WebhookEndpoint
+from webhooks.services import endpoint_delete, endpoint_rotate_secret
 
 from .events import CustomerEventPagination, EventPagination
-from .pagination import CustomerPagination
-from .permissions import ApiKeyHasScope, SessionHasModelPermission, SessionMayViewCustomers
+from .pagination import CustomerPagination, WebhookEndpointPagination
+from .permissions import (
+    ApiKeyHasScope,
+    ApiKeyMayManageWebhooks,
+    SessionHasModelPermission,
+    SessionMayChange,
+    SessionMayViewCustomers,
+)
 from .schema import (
     IDEMPOTENCY_KEY,
     IF_MATCH,
@@ -49,9 +60,16 @@ from .schema import (
     CustomerEnvelope,
     DeletedEnvelope,
     EventEnvelope,
+    WebhookEndpointEnvelope,
+    WebhookEndpointWithSecretEnvelope,
     error_responses,
 )
-from .serializers import CustomerSerializer, EventSerializer
+from .serializers import (
+    CustomerSerializer,
+    EventSerializer,
+    WebhookEndpointSerializer,
+    WebhookEndpointWithSecretSerializer,
+)
 from .throttling import redis_answers
 from .viewsets import ResourceViewSet, StrictQueryMixin
 
@@ -65,6 +83,20 @@ class CallerMixin(generics.GenericAPIView):
 
     def merchant_ids(self) -> list:
         return merchant_ids_for_caller(self.request.user, self.get_api_key())
+
+    def get_actor(self):
+        return self.get_api_key() or self.request.user
+
+    def merchant_for_new_records(self, records: str):
+        """The merchant a new record belongs to: the API key's, or the staff user's only one."""
+        api_key = self.get_api_key()
+        merchant = api_key.merchant if api_key else only_merchant_of(self.request.user)
+        if merchant is None:
+            raise exceptions.ValidationError(
+                f"Your account works for several merchants (or none); create {records} with "
+                "the merchant's API key or from the dashboard."
+            )
+        return merchant
 
 
 class KeptFilterBackend(DjangoFilterBackend):
@@ -164,18 +196,8 @@ class CustomerViewSet(CallerMixin, ResourceViewSet):
         counts = customer_counts_for_caller(self.request.user, self.get_api_key())
         return list_total(self.filterset, counts)
 
-    def get_actor(self):
-        return self.get_api_key() or self.request.user
-
     def get_merchant(self):
-        api_key = self.get_api_key()
-        merchant = api_key.merchant if api_key else only_merchant_of(self.request.user)
-        if merchant is None:
-            raise exceptions.ValidationError(
-                "Your account works for several merchants (or none); create customers with "
-                "the merchant's API key or from the dashboard."
-            )
-        return merchant
+        return self.merchant_for_new_records("customers")
 
     def perform_create(self, serializer):
         serializer.save(
@@ -235,6 +257,138 @@ class EventViewSet(CallerMixin, StrictQueryMixin, viewsets.ReadOnlyModelViewSet)
 
     def retrieve(self, request, *args, **kwargs):
         return Response({"data": event_json(self.get_object())})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List webhook endpoints",
+        description="The merchant's endpoints, newest first, by cursor. Secrets are never listed.",
+        responses={200: WebhookEndpointSerializer(many=True), **error_responses()},
+    ),
+    create=extend_schema(
+        summary="Register a webhook endpoint",
+        description="The response holds the endpoint's secret: the only time it is shown.",
+        request=WebhookEndpointSerializer,
+        responses={
+            201: OpenApiResponse(
+                WebhookEndpointWithSecretEnvelope, description="The endpoint, with its secret."
+            ),
+            **error_responses(413, 415),
+        },
+    ),
+    retrieve=extend_schema(
+        summary="Get a webhook endpoint",
+        responses={200: WebhookEndpointEnvelope, **error_responses(404)},
+    ),
+    partial_update=extend_schema(
+        summary="Change a webhook endpoint",
+        description="Only the fields sent change; null clears the description.",
+        responses={200: WebhookEndpointEnvelope, **error_responses(404, 413, 415)},
+    ),
+    destroy=extend_schema(
+        summary="Delete a webhook endpoint",
+        description="Its deliveries go with it, and nothing more is sent to it.",
+        responses={200: DeletedEnvelope, **error_responses(404)},
+    ),
+)
+class WebhookEndpointViewSet(
+    CallerMixin, StrictQueryMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
+    """The webhook endpoints of the caller's merchants: an API key's (with ``webhooks:manage``),
+    or a staff user's (with the model permissions). Every write goes through
+    ``webhooks.services``."""
+
+    serializer_class = WebhookEndpointSerializer
+    filter_backends: list = []
+    pagination_class = WebhookEndpointPagination
+    permission_classes = [
+        permissions.IsAuthenticated,
+        ApiKeyMayManageWebhooks,
+        SessionHasModelPermission,
+    ]
+    http_method_names = ["get", "post", "patch", "delete", "head"]
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self):
+        return scoped_to_caller(
+            WebhookEndpoint.objects.all(), self.request.user, self.get_api_key()
+        )
+
+    def get_query_parameter_names(self) -> set[str]:
+        names = {str(api_settings.URL_FORMAT_OVERRIDE)}
+        if self.action == "list":
+            names |= set(WebhookEndpointPagination.query_params)
+        return names
+
+    def check_no_body(self, request):
+        """No body, or ``{}``: anything else is refused, an object by its keys. A secret is made
+        by the server alone."""
+        body = request.data
+        if isinstance(body, Mapping) and body:
+            message = "Unknown field; this request takes no body."
+            raise exceptions.ValidationError({printable(str(key)): [message] for key in body})
+        if not isinstance(body, Mapping):
+            raise exceptions.ValidationError("This request takes no body (or an empty object).")
+
+    def get_object(self):
+        try:
+            endpoint_id = uuid.UUID(self.kwargs["id"])
+        except ValueError:
+            raise exceptions.NotFound("No webhook endpoint matches the given id.") from None
+        endpoint = self.get_queryset().filter(pk=endpoint_id).first()
+        if endpoint is None:
+            raise exceptions.NotFound("No webhook endpoint matches the given id.")
+        self.check_object_permissions(self.request, endpoint)
+        return endpoint
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        endpoint = serializer.save(
+            merchant=self.merchant_for_new_records("webhook endpoints"), actor=self.get_actor()
+        )
+        location = request.build_absolute_uri(
+            reverse("api:webhook-endpoint-detail", kwargs={"id": endpoint.pk})
+        )
+        return Response(
+            {"data": WebhookEndpointWithSecretSerializer(endpoint).data},
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location},
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response({"data": self.get_serializer(self.get_object()).data})
+
+    def partial_update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response({"data": serializer.data})
+
+    def destroy(self, request, *args, **kwargs):
+        endpoint = self.get_object()
+        endpoint_id = endpoint.pk
+        endpoint_delete(endpoint=endpoint)
+        return Response({"data": {"id": str(endpoint_id), "deleted": True}})
+
+    @extend_schema(
+        summary="Give a webhook endpoint a new secret",
+        description="The response holds the new secret, shown only now. The previous secret "
+        "still signs deliveries, beside the new one, for 24 hours: time to deploy the new one.",
+        request=None,
+        responses={200: WebhookEndpointWithSecretEnvelope, **error_responses(404, 413, 415)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="rotate-secret",
+        permission_classes=[permissions.IsAuthenticated, ApiKeyMayManageWebhooks, SessionMayChange],
+    )
+    def rotate_secret(self, request, id=None):
+        endpoint = self.get_object()
+        self.check_no_body(request)
+        endpoint_rotate_secret(endpoint=endpoint)
+        return Response({"data": WebhookEndpointWithSecretSerializer(endpoint).data})
 
 
 @method_decorator(cache_control(public=True, max_age=300), name="dispatch")
