@@ -7,6 +7,7 @@ model's rules (an ISO currency, an email or a phone) are more than a schema can 
 If-Match is rightly a 412 before the body is read (RFC 9110, 13.2.1).
 """
 
+import socket
 import zlib
 
 import pytest
@@ -118,6 +119,29 @@ def test_schema_documents_the_envelope_errors_and_headers():
         "invalid_json",
         "not_authenticated",
     ]
+
+
+def test_schema_shows_the_webhook_secret_only_where_it_is_returned():
+    document = APIClient().get(SCHEMA_URL).json()
+    paths, schemas = document["paths"], document["components"]["schemas"]
+
+    def body(operation: dict, status: str) -> str:
+        return operation["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+
+    assert body(paths["/api/v1/webhook-endpoints"]["post"], "201").endswith("WithSecretEnvelope")
+    assert body(paths["/api/v1/webhook-endpoints/{id}/rotate-secret"]["post"], "200").endswith(
+        "WithSecretEnvelope"
+    )
+    assert body(paths["/api/v1/webhook-endpoints/{id}"]["get"], "200").endswith(
+        "/WebhookEndpointEnvelope"
+    )
+    assert "secret" not in schemas["WebhookEndpoint"]["properties"]
+    assert schemas["WebhookEndpointWithSecret"]["required"] == sorted(
+        [*schemas["WebhookEndpoint"]["properties"], "secret"]
+    )
+    assert schemas["WebhookEndpointRequest"]["properties"]["url"]["format"] == "uri"
+    assert schemas["WebhookEndpointRequest"]["required"] == ["url"]
+    assert "Location" in paths["/api/v1/webhook-endpoints"]["post"]["responses"]["201"]["headers"]
 
 
 def test_schema_security_is_bearer_or_x_api_key():
@@ -262,6 +286,22 @@ def registry(merchant):
     }
 
 
+@pytest.fixture
+def offline_dns(monkeypatch):
+    """Generated webhook URLs name random hosts. They are not looked up on the network (slow,
+    and not the test's business): any name resolves to a documentation address (TEST-NET-1,
+    allowed by the test settings), and an address given as such stays itself."""
+    lookup = socket.getaddrinfo
+
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+        try:
+            return lookup(host, port, family, type, proto, flags | socket.AI_NUMERICHOST)
+        except socket.gaierror:
+            return lookup("192.0.2.1", port, family, type, proto, socket.AI_NUMERICHOST)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
 def test_schemathesis_covers_every_operation(api_schema):
     labels = [result.ok().label for result in api_schema.get_all_operations()]
 
@@ -286,7 +326,7 @@ CHECKS = [
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 @pytest.mark.parametrize("label", OPERATIONS)
 def test_generated_requests_get_no_server_error_and_conform_to_the_schema(
-    api_schema, registry, label, mode
+    api_schema, registry, offline_dns, label, mode
 ):
     operation = api_schema.find_operation_by_label(label)
 

@@ -334,14 +334,20 @@ class EventTypesField(serializers.JSONField):
         super().__init__(**kwargs)
 
 
+@extend_schema_field({"type": "string", "format": "uri"})
+class URLTextField(TextField):
+    """Text the schema calls a URI; which URLs may receive webhooks is the service's rule."""
+
+
 class WebhookEndpointSerializer(ServiceSerializer):
     """A URL of the merchant's that receives its events, signed with the endpoint's secret.
     The secret itself is shown only by ``WebhookEndpointWithSecretSerializer``."""
 
     id = serializers.UUIDField(read_only=True)
     merchant_id = serializers.UUIDField(read_only=True)
-    url = TextField(
+    url = URLTextField(
         required=True,
+        allow_blank=False,
         help_text="https:// address (http:// only where the server allows it) whose host "
         "resolves to public addresses only.",
     )
