@@ -25,7 +25,7 @@ from django.utils import timezone
 from customers.representation import event_json
 
 from . import signing
-from .models import EndpointStatus, WebhookAttempt, WebhookDelivery
+from .models import EndpointStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .urls_guard import Target, UnsafeURL, resolve
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,12 @@ def claim(delivery_id) -> WebhookDelivery | None:
             pk=delivery_id,
             status=WebhookDelivery.Status.PENDING,
             next_attempt_at__lte=now,
-            endpoint__status=EndpointStatus.ENABLED,  # a disabled endpoint's wait for it
+            # A disabled endpoint's deliveries wait. (A subquery, not a join: with a join the
+            # UPDATE would re-check the conditions above against a stale row and let two
+            # workers win.)
+            endpoint_id__in=WebhookEndpoint.objects.filter(status=EndpointStatus.ENABLED).values(
+                "pk"
+            ),
         ).update(locked_until=until)
         if not won:
             return None
