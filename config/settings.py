@@ -324,7 +324,7 @@ SPECTACULAR_SETTINGS = {
         "CustomerStatusEnum": "customers.models.Customer.Status",
         "CustomerSourceEnum": "customers.models.Customer.Source",
         "ErrorCodeEnum": "customers.api.exceptions.ERROR_CODES",
-        "WebhookEndpointStatusEnum": "webhooks.models.EndpointStatus",
+        "WebhookEndpointStatusEnum": "webhooks.models.EndpointStatus.values",
         "WebhookEventTypeEnum": "customers.api.serializers.SUBSCRIBABLE_EVENTS",
     },
     "POSTPROCESSING_HOOKS": [

@@ -13,6 +13,7 @@ import zlib
 import pytest
 import schemathesis
 import yaml
+from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -392,3 +393,9 @@ def test_schema_says_query_parameters_are_never_empty():
 
     assert lengths["search"] == 3
     assert set(lengths.values()) <= {1, 3}
+
+
+def test_the_schema_generates_without_a_warning(tmp_path):
+    # An ambiguous enum name, say, would be a warning here and a failed deploy check in CI.
+    call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "WebhookEndpointStatusEnum" in (tmp_path / "schema.yaml").read_text()
