@@ -66,6 +66,9 @@ PORT = int(os.environ.get("BENCH_PORT", "8765"))
 CONNECTIONS = 8
 #: Budget of every in-process page of the dashboard and the admin, in milliseconds.
 PAGE_BUDGET_MS = 100
+#: Pages with a budget of their own: the overview's figures come from counters and aggregates
+#: cached for a minute (the benchmark measures the warm page, as a staff member sees it).
+PAGE_BUDGETS_MS = {"dashboard overview": 150}
 #: Every API scenario serves at least this many times the scaffold's requests per second.
 SCAFFOLD_RATIO = 3.0
 
@@ -231,6 +234,7 @@ def page_scenarios(merchant: Merchant, user: User) -> int:
     staff.force_login(user)
     sample = Customer.objects.filter(merchant=merchant).order_by("-created_at")[1000]
     pages = [
+        ("dashboard overview", "/"),
         ("dashboard list", "/customers/"),
         *(
             (f"dashboard {query}", f"/customers/?{query}")
@@ -262,10 +266,11 @@ def page_scenarios(merchant: Merchant, user: User) -> int:
             get(staff, url)
             samples.append((time.perf_counter() - started) * 1000)
         median = statistics.median(samples)
-        ok = median <= PAGE_BUDGET_MS
+        budget = PAGE_BUDGETS_MS.get(name, PAGE_BUDGET_MS)
+        ok = median <= budget
         failed += not ok
         result = "ok" if ok else "OVER BUDGET"
-        print(f"{name[:42]:42} {median:6.1f}ms {PAGE_BUDGET_MS:6d}ms  {result}")
+        print(f"{name[:42]:42} {median:6.1f}ms {budget:6d}ms  {result}")
     return failed
 
 

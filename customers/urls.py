@@ -1,12 +1,11 @@
 from django.urls import path
-from django.views.generic import RedirectView
 
 from . import views
 
 app_name = "customers"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
+    path("", views.OverviewView.as_view(), name="home"),
     path("customers/", views.CustomerListView.as_view(), name="list"),
     path("customers/new/", views.CustomerCreateView.as_view(), name="create"),
     path("customers/export.csv", views.CustomerExportView.as_view(), name="export"),

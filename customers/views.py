@@ -20,6 +20,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.generic import (
     CreateView,
@@ -35,6 +36,7 @@ from django.views.generic.detail import SingleObjectMixin
 from django.views.generic.edit import FormMixin, ModelFormMixin
 from django_filters.views import FilterView
 
+from . import overview
 from .csvio import csv_response
 from .exceptions import CustomerNotFound
 from .filtersets import CustomerFilterSet, EventFilterSet, unknown_parameter_message
@@ -46,12 +48,14 @@ from .selectors import (
     customer_counts_for_caller,
     customer_history,
     customers_for_user,
+    merchant_ids_for_user,
     merchants_for_user,
     only_merchant_of,
     scoped_to_user,
     works_for_several_merchants,
 )
 from .services import api_key_revoke, customer_delete, customer_set_status
+from .templatetags.dashboard import country_name
 
 
 class NewForMerchantMixin(FormMixin):
@@ -76,6 +80,78 @@ class MerchantColumnMixin(ContextMixin):
         return super().get_context_data(
             **kwargs, show_merchant=works_for_several_merchants(self.request.user)
         )
+
+
+# --- overview -------------------------------------------------------------------------------
+
+
+class OverviewView(PermissionRequiredMixin, MerchantColumnMixin, TemplateView):
+    """``/``: the user's customers at a glance (by status, type, country; new per day),
+    the latest changes and the webhooks' health. Every figure is a counter or an indexed
+    aggregate (``customers.overview``), so the page costs the same at a million customers."""
+
+    permission_required = "customers.view_customer"
+    template_name = "customers/overview.html"
+    chart_height = 120
+    bar_width = 8
+
+    def get_context_data(self, **kwargs):
+        merchant_ids = merchant_ids_for_user(self.request.user)
+        today = timezone.now().date()
+        statuses = overview.counts_by(merchant_ids, "status", Customer.Status.choices)
+        countries = overview.by_country(merchant_ids)
+        days = overview.new_per_day(merchant_ids, today)
+        webhooks = None
+        if self.request.user.has_perm("webhooks.view_webhookendpoint"):
+            webhooks = overview.webhook_health(merchant_ids)
+        return super().get_context_data(
+            **kwargs,
+            total=sum(bar.count for bar in statuses),
+            statuses=statuses,
+            types=overview.counts_by(merchant_ids, "type", Customer.Type.choices),
+            countries=self.country_bars(countries),
+            days=self.day_bars(days),
+            new_in_period=sum(count for _, count in days),
+            busiest_day=max(days, key=lambda day: day[1]) if days else None,
+            period_days=overview.DAYS,
+            chart_width=overview.DAYS * self.bar_width,
+            chart_height=self.chart_height,
+            events=overview.recent_events(merchant_ids),
+            webhooks=webhooks,
+        )
+
+    @staticmethod
+    def country_bars(countries: list[tuple[str, int]]) -> list[overview.Bar]:
+        named = [row for row in countries if row[0]]
+        top, rest = named[: overview.TOP_COUNTRIES], named[overview.TOP_COUNTRIES :]
+        rows = [(country_name(code), code, count) for code, count in top]
+        others = sum(count for _, count in rest)
+        if others:
+            rows.append(("Other countries", "", others))
+        unknown = sum(count for code, count in countries if not code)
+        if unknown:
+            rows.append(("No country", "", unknown))
+        return overview.bars(rows)
+
+    def day_bars(self, days) -> list[dict]:
+        """Each day's bar in the chart's coordinates (the tallest day fills the height)."""
+        tallest = max((count for _, count in days), default=0) or 1
+        bars = []
+        for n, (day, count) in enumerate(days):
+            height = round(count / tallest * self.chart_height, 1)
+            if count and height < 1:
+                height = 1
+            bars.append(
+                {
+                    "day": day,
+                    "count": count,
+                    "x": n * self.bar_width + 1,
+                    "y": round(self.chart_height - height, 1),
+                    "height": height,
+                    "width": self.bar_width - 2,
+                }
+            )
+        return bars
 
 
 # --- customers ------------------------------------------------------------------------------

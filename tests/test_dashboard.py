@@ -123,12 +123,6 @@ def test_anonymous_post_changes_nothing(client, customer):
     assert customer.status == "active"
 
 
-def test_home_redirects_to_the_customer_list(client, viewer):
-    response = logged_in(client, viewer).get("/")
-    assert response.status_code == 302
-    assert response["Location"] == reverse("customers:list")
-
-
 # --- login and logout -----------------------------------------------------------------------
 
 

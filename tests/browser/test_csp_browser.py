@@ -53,6 +53,10 @@ def customer(merchant):
 def test_the_dashboard_runs_under_the_policy(page, log_in, merchant, customer, violations):
     log_in(make_user(merchant, group="Manager"))
 
+    visit(page, "/")
+    expect(page.get_by_role("img", name=re.compile("New customers per day"))).to_be_visible()
+    page.get_by_text("The numbers, day by day").click()
+    expect(page.get_by_role("table", name="New customers per day")).to_be_visible()
     visit(page, "/customers/")
     expect(page.get_by_role("link", name="Awa Diop")).to_be_visible()
     visit(page, f"/customers/{customer.pk}/")
