@@ -8,6 +8,8 @@ a race between two requests ends as a clean 409, never a 500.
 import re
 import secrets
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,10 +17,11 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
-from webhooks.services import deliveries_record
+from webhooks.services import deliveries_record, deliveries_record_many
 
 from .exceptions import CustomerNotFound, StaleVersion
 from .models import ApiKey, Customer, CustomerCount, CustomerEvent, Merchant
@@ -90,8 +93,14 @@ def _snapshot(customer: Customer) -> dict[str, Any]:
 
 
 def _next_event(merchant_id) -> tuple[int, datetime]:
-    """The number and time of the merchant's next event, its row locked until the transaction
-    ends; the time is now, or the previous event's if a clock is behind.
+    """The number and time of the merchant's next event: ``_next_events`` for one."""
+    return _next_events(merchant_id, 1)
+
+
+def _next_events(merchant_id, count: int) -> tuple[int, datetime]:
+    """The first of the numbers of the merchant's next ``count`` events, and their time, its
+    row locked until the transaction ends; the time is now, or the previous event's if a clock
+    is behind.
 
     Taken as the last step of every write, so no writer ever waits for another while holding
     this lock: writes of one merchant then commit in the order of their numbers, and a reader
@@ -107,7 +116,9 @@ def _next_event(merchant_id) -> tuple[int, datetime]:
     moment = timezone.now()
     if merchant.last_event_at is not None:
         moment = max(moment, merchant.last_event_at)
-    Merchant.objects.filter(pk=merchant_id).update(last_event_number=number, last_event_at=moment)
+    Merchant.objects.filter(pk=merchant_id).update(
+        last_event_number=number + count - 1, last_event_at=moment
+    )
     return number, moment
 
 
@@ -281,6 +292,280 @@ def customer_delete(
         Customer.objects.filter(pk=stored.pk).delete()
         _count(stored.merchant_id, Counter({_counted(stored): -1}))
         _record(stored, CustomerEvent.Action.DELETED, _snapshot(stored), actor, source)
+
+
+# --- imports -------------------------------------------------------------------------------
+
+#: What became of one imported row.
+IMPORT_CREATED, IMPORT_UPDATED, IMPORT_SKIPPED, IMPORT_REJECTED = (
+    "created",
+    "updated",
+    "skipped",
+    "rejected",
+)
+
+
+@dataclass
+class ImportRow:
+    """One row of an import: where it is in the file, its fields as the API names them, and
+    the problems met reading the values that are not among them."""
+
+    number: int
+    fields: dict[str, Any]
+    errors: dict[str, list[ValidationError]] = field(default_factory=dict)
+
+
+@dataclass
+class ImportOutcome:
+    number: int
+    result: str
+    error: ValidationError | None = None
+    customer_id: Any = None
+
+
+class SeenKeys:
+    """The references and emails of the rows of one file taken so far: a later row with one
+    of them duplicates an earlier one. Held as 64-bit hashes, not the values, so a million
+    rows' keys stay small."""
+
+    def __init__(self) -> None:
+        self._hashes: set[int] = set()
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return hash(key) in self._hashes
+
+    def add(self, key: tuple[str, str]) -> None:
+        self._hashes.add(hash(key))
+
+
+#: What a row that repeats an earlier row's reference or email is told.
+DUPLICATE_ROW_MESSAGE = "An earlier row of this file has the same %(field)s."
+
+
+def _import_keys(customer: Customer) -> list[tuple[str, str]]:
+    keys = []
+    if customer.reference:
+        keys.append(("reference", customer.reference))
+    if customer.email:
+        keys.append(("email", customer.email.lower()))
+    return keys
+
+
+def _existing(merchant: Merchant, candidates: list[Customer], full: bool) -> dict:
+    """The merchant's customers that share a reference, email or phone with ``candidates``,
+    by ``("reference" | "email" | "phone", value)``: three indexed queries per batch."""
+    customers = Customer.objects.filter(merchant=merchant).order_by("created_at", "id")
+    if not full:
+        customers = customers.only("id", "reference", "email", "phone", "created_at")
+    found: dict[tuple[str, str], Customer] = {}
+    references = {c.reference for c in candidates if c.reference}
+    emails = {c.email.lower() for c in candidates if c.email}
+    # A phone is a key only when the row has neither reference nor email.
+    phones = {c.phone for c in candidates if c.phone and not c.reference and not c.email}
+    if references:
+        # The conditions of the partial unique indexes, said again, so that they serve.
+        for customer in customers.exclude(reference="").filter(reference__in=references):
+            found.setdefault(("reference", customer.reference), customer)
+    if emails:
+        for customer in (
+            customers.exclude(email="")
+            .alias(email_lower=Lower("email"))
+            .filter(email_lower__in=emails)
+        ):
+            found.setdefault(("email", customer.email.lower()), customer)
+    if phones:
+        for customer in customers.filter(phone__in=phones):
+            found.setdefault(("phone", customer.phone), customer)
+    return found
+
+
+def _duplicate_of_existing(field_name: str) -> ValidationError:
+    """The model's own refusal of a second customer with this ``field_name``'s value."""
+    for constraint in Customer._meta.constraints:
+        if Customer.UNIQUE_FIELDS.get(constraint.name) == field_name:
+            return ValidationError(
+                {
+                    field_name: ValidationError(
+                        constraint.get_violation_error_message(),
+                        code=constraint.violation_error_code,
+                    )
+                }
+            )
+    raise LookupError(field_name)
+
+
+def customers_import_batch(
+    *,
+    merchant: Merchant,
+    rows: Iterable[ImportRow],
+    actor: Actor,
+    update_existing: bool = False,
+    dry_run: bool = False,
+    seen: SeenKeys | None = None,
+) -> list[ImportOutcome]:
+    """Import a batch of rows into ``merchant``: what ``customer_create`` does for each row, in
+    one transaction and a handful of queries for the whole batch.
+
+    Each row is validated by the model (``full_clean``), exactly as a create is. A row whose
+    reference (else email, else phone) is an existing customer's is skipped, or with
+    ``update_existing`` goes through ``customer_update``. A row repeating the reference or email
+    of an earlier row of the file (``seen``) is rejected. The new customers are inserted
+    together, counted once and get their ``customer.created`` events (numbers taken once, under
+    the merchant's lock) and webhook deliveries. Should another writer take one of their emails
+    or references meanwhile, the rows are created one by one instead, and a row that collides
+    is rejected. ``dry_run`` decides every row the same way and writes nothing.
+    """
+    label = actor_label(actor)
+    source = Customer.Source.IMPORT
+    seen = seen if seen is not None else SeenKeys()
+    rows = list(rows)
+    built: list[tuple[ImportRow, Customer, dict[str, list[ValidationError]]]] = []
+    for row in rows:
+        unknown = set(row.fields) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
+        customer = Customer(merchant=merchant, source=source, created_by=label, **row.fields)
+        errors: dict[str, list[ValidationError]] = {}
+        try:
+            # Uniqueness is checked below for the whole batch at once.
+            customer.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            errors = dict(error.error_dict)
+        errors.update(row.errors)
+        built.append((row, customer, errors))
+
+    existing = _existing(merchant, [c for _, c, _ in built], full=update_existing)
+    outcomes: dict[int, ImportOutcome] = {}
+    creates: list[tuple[ImportRow, Customer]] = []
+    updates: list[tuple[ImportRow, Customer]] = []
+    for row, customer, errors in built:
+        key_field = next((f for f in ("reference", "email", "phone") if row.fields.get(f)), None)
+        if key_field is None or key_field in errors:
+            outcomes[row.number] = _rejected(row, errors)
+            continue
+        keys = _import_keys(customer)
+        repeated = next((kind for kind, value in keys if (kind, value) in seen), None)
+        if repeated:
+            message = DUPLICATE_ROW_MESSAGE % {"field": repeated}
+            refusal = ValidationError({repeated: ValidationError(message, code="duplicate_row")})
+            outcomes[row.number] = ImportOutcome(row.number, IMPORT_REJECTED, refusal)
+            continue
+        value = getattr(customer, key_field)
+        match = existing.get((key_field, value.lower() if key_field == "email" else value))
+        if match is None and not errors:
+            taken = next(
+                (f for f, v in keys if f != key_field and (f, v) in existing),
+                None,
+            )
+            if taken:
+                refusal = _duplicate_of_existing(taken)
+                outcomes[row.number] = ImportOutcome(row.number, IMPORT_REJECTED, refusal)
+                continue
+            creates.append((row, customer))
+        elif match is None:
+            outcomes[row.number] = _rejected(row, errors)
+            continue
+        elif update_existing:
+            updates.append((row, match))
+        else:
+            outcomes[row.number] = ImportOutcome(row.number, IMPORT_SKIPPED, customer_id=match.pk)
+        for key in keys:
+            seen.add(key)
+
+    if dry_run:
+        for row, _customer in creates:
+            outcomes[row.number] = ImportOutcome(row.number, IMPORT_CREATED)
+    else:
+        outcomes.update(_import_creates(merchant, creates, actor))
+    for row, match in updates:
+        outcomes[row.number] = _import_update(row, match, actor, dry_run=dry_run)
+    return [outcomes[row.number] for row in rows]
+
+
+def _rejected(row: ImportRow, errors: dict[str, list[ValidationError]]) -> ImportOutcome:
+    return ImportOutcome(row.number, IMPORT_REJECTED, ValidationError(errors))
+
+
+def _import_creates(
+    merchant: Merchant, creates: list[tuple[ImportRow, Customer]], actor: Actor
+) -> dict[int, ImportOutcome]:
+    if not creates:
+        return {}
+    label = actor_label(actor)
+    source = Customer.Source.IMPORT
+    now = timezone.now()
+    customers = [customer for _, customer in creates]
+    for customer in customers:
+        customer.created_at = customer.updated_at = now
+    try:
+        with transaction.atomic():
+            Customer.objects.bulk_create(customers, batch_size=500)
+            _count(merchant.pk, Counter(_counted(c) for c in customers))
+            first, moment = _next_events(merchant.pk, len(customers))
+            events = CustomerEvent.objects.bulk_create(
+                (
+                    CustomerEvent(
+                        merchant_id=merchant.pk,
+                        number=first + index,
+                        created_at=moment,
+                        customer_id=customer.pk,
+                        action=CustomerEvent.Action.CREATED,
+                        changes=_snapshot(customer),
+                        data={"object": customer_json(customer)},
+                        actor=label,
+                        source=source,
+                    )
+                    for index, customer in enumerate(customers)
+                ),
+                batch_size=500,
+            )
+            deliveries_record_many(merchant.pk, events)
+    except IntegrityError:
+        # Another writer took one of these emails or references since they were looked up:
+        # each row on its own, so that only the one that collides is refused.
+        outcomes = {}
+        for row, _ in creates:
+            try:
+                customer = customer_create(
+                    merchant=merchant, actor=actor, source=source, **row.fields
+                )
+            except ValidationError as error:
+                outcomes[row.number] = ImportOutcome(row.number, IMPORT_REJECTED, error)
+            else:
+                outcomes[row.number] = ImportOutcome(row.number, IMPORT_CREATED, None, customer.pk)
+        return outcomes
+    return {
+        row.number: ImportOutcome(row.number, IMPORT_CREATED, None, customer.pk)
+        for row, customer in creates
+    }
+
+
+def _import_update(
+    row: ImportRow, match: Customer, actor: Actor, *, dry_run: bool
+) -> ImportOutcome:
+    """``customer_update`` with the row's fields; the address and metadata keys of the row
+    are set, the others kept. A dry run rolls the change back."""
+    if row.errors:
+        return _rejected(row, row.errors)
+    data = dict(row.fields)
+    for name in ("address", "metadata"):
+        if isinstance(data.get(name), dict):
+            data[name] = {**(getattr(match, name) or {}), **data[name]}
+    version = match.version
+    try:
+        with transaction.atomic():
+            updated = customer_update(
+                customer=match, actor=actor, source=Customer.Source.IMPORT, data=data
+            )
+            if dry_run:
+                transaction.set_rollback(True)
+    except ValidationError as error:
+        return ImportOutcome(row.number, IMPORT_REJECTED, error)
+    except CustomerNotFound:
+        message = "The customer this row matches was deleted meanwhile; import it again."
+        return ImportOutcome(row.number, IMPORT_REJECTED, ValidationError(message))
+    result = IMPORT_UPDATED if updated.version != version else IMPORT_SKIPPED
+    return ImportOutcome(row.number, result, None, updated.pk)
 
 
 def customer_counts_rebuild(*, merchant: Merchant | None = None) -> int:
