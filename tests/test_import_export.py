@@ -1,0 +1,361 @@
+"""``import_customers`` and ``export_customers``: every format, each provider's column names
+and value shapes, the rejects file, re-runs, and an export that imports unchanged."""
+
+import csv
+import io
+import json
+from io import StringIO
+
+import openpyxl
+import pytest
+from django.core.management import CommandError, call_command
+
+from customers.csvio import EXPORT_COLUMNS
+from customers.models import Customer, CustomerCount, CustomerEvent
+from tests.factories import make_customer, make_merchant
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> list[str]:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue().splitlines()
+
+
+def write_csv(path, rows, *, delimiter=",", bom=False):
+    text = io.StringIO()
+    csv.writer(text, delimiter=delimiter).writerows(rows)
+    path.write_text(("\ufeff" if bom else "") + text.getvalue(), encoding="utf-8")
+    return path
+
+
+def write_jsonl(path, objects):
+    path.write_text("".join(json.dumps(o) + "\n" for o in objects), encoding="utf-8")
+    return path
+
+
+def write_xlsx(path, rows):
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(path)
+    return path
+
+
+def imported(merchant, path, *options):
+    return run("import_customers", str(path), "--merchant", merchant.slug, *options)
+
+
+def customer(merchant, **lookup) -> Customer:
+    return Customer.objects.get(merchant=merchant, **lookup)
+
+
+# --- each provider's names and shapes ------------------------------------------------------------
+
+
+def test_provider_one_csv_with_phone_number_city_address_string_and_is_business(merchant, tmp_path):
+    path = write_csv(
+        tmp_path / "p1.csv",
+        [
+            ["name", "email", "phone_number", "whatsapp_number", "country", "city", "address",
+             "postal_code", "is_business", "metadata"],
+            ["Amadou Ba", "amadou.ba@example.com", "+221771234567", "+221771234567", "Senegal",
+             "Dakar", "123 Main St", "10200", "false", '{"segment": "retail"}'],
+        ],
+    )  # fmt: skip
+    lines = imported(merchant, path)
+    amadou = customer(merchant, email="amadou.ba@example.com")
+    assert (amadou.phone, amadou.whatsapp, amadou.country, amadou.type) == (
+        "+221771234567", "+221771234567", "SN", "individual",
+    )  # fmt: skip
+    assert amadou.address == {"line1": "123 Main St", "city": "Dakar", "postal_code": "10200"}
+    assert amadou.metadata == {"segment": "retail"}
+    assert amadou.source == "import"
+    assert lines[-1].startswith("1 rows read: 1 created, 0 updated, 0 skipped, 0 rejected")
+
+
+def test_provider_two_jsonl_with_customer_type_reference_blacklist_and_metadata_text(
+    merchant, tmp_path
+):
+    path = write_jsonl(
+        tmp_path / "p2.jsonl",
+        [
+            {"first_name": "Kwame", "last_name": "Mensah", "email": "kwame@example.com",
+             "phone": "+233249998888", "customer_type": "business", "reference": "gh-1",
+             "blacklist": True, "metadata": "{}", "is_active": False},
+        ],
+    )  # fmt: skip
+    # blacklist and is_active both say the status: the file says which once.
+    with pytest.raises(CommandError, match="both give status"):
+        imported(merchant, path)
+    path = write_jsonl(
+        tmp_path / "p2.jsonl",
+        [
+            {"first_name": "Kwame", "last_name": "Mensah", "email": "kwame@example.com",
+             "phone": "+233249998888", "customer_type": "business", "reference": "gh-1",
+             "blacklist": True, "metadata": "{\"kyc_level\": 2}"},
+        ],
+    )  # fmt: skip
+    imported(merchant, path)
+    kwame = customer(merchant, reference="gh-1")
+    assert (kwame.name, kwame.type, kwame.status) == ("Kwame Mensah", "business", "blocked")
+    assert kwame.metadata == {"kyc_level": 2}
+
+
+def test_provider_three_semicolon_csv_with_bom_and_its_fields(merchant, tmp_path):
+    path = write_csv(
+        tmp_path / "p3.csv",
+        [
+            ["name", "email", "phone", "country", "currency", "company", "address", "city",
+             "state", "website", "type", "active"],
+            ["John Doe", "john@example.com", "+254712345678", "Kenya", "kes", "Doe Enterprises",
+             "123 Nairobi St", "Nairobi", "Nairobi County", "https://doe.example.com", "business",
+             "true"],
+        ],
+        delimiter=";",
+        bom=True,
+    )  # fmt: skip
+    imported(merchant, path)
+    john = customer(merchant, email="john@example.com")
+    assert (john.country, john.currency, john.company, john.type, john.status) == (
+        "KE", "KES", "Doe Enterprises", "business", "active",
+    )  # fmt: skip
+    assert john.address == {"line1": "123 Nairobi St", "city": "Nairobi", "state": "Nairobi County"}
+
+
+def test_provider_four_jsonl_with_a_nested_billing_address_and_zip_code(merchant, tmp_path):
+    path = write_jsonl(
+        tmp_path / "p4.jsonl",
+        [
+            {"first_name": "James", "last_name": "Okafor", "email": "james@example.com",
+             "phone": "+2348012345678", "type": "individual", "status": "pending_kyc",
+             "billing_address": {"line1": "123 Test Lane", "line2": "Suite 456", "city": "Lagos",
+                                 "state": "Lagos", "zip_code": "100001", "country": "NG"}},
+        ],
+    )  # fmt: skip
+    imported(merchant, path)
+    james = customer(merchant, email="james@example.com")
+    assert (james.name, james.country, james.status) == ("James Okafor", "NG", "pending_kyc")
+    assert james.address == {
+        "line1": "123 Test Lane", "line2": "Suite 456", "city": "Lagos", "state": "Lagos",
+        "postal_code": "100001",
+    }  # fmt: skip
+
+
+def test_provider_five_xlsx_with_external_id_and_upper_case_status(merchant, tmp_path):
+    path = write_xlsx(
+        tmp_path / "p5.xlsx",
+        [
+            ["email", "name", "phone", "externalId", "description", "currency", "status",
+             "metadata", "createdAt"],
+            ["yaw@example.com", "Yaw Mensah", "+233249998888", "user_db_yaw123",
+             "Enterprise API User", "GHS", "BLOCKED", None, "2026-06-05T12:00:00Z"],
+        ],
+    )  # fmt: skip
+    lines = imported(merchant, path)
+    yaw = customer(merchant, reference="user_db_yaw123")
+    assert (yaw.email, yaw.status, yaw.currency, yaw.description) == (
+        "yaw@example.com", "blocked", "GHS", "Enterprise API User",
+    )  # fmt: skip
+    assert "Ignored (not writable): createdAt." in lines
+
+
+# --- the file refused ----------------------------------------------------------------------------
+
+
+def test_an_unknown_column_refuses_the_file_naming_it_with_a_did_you_mean(merchant, tmp_path):
+    path = write_csv(tmp_path / "c.csv", [["name", "emial"], ["Ada", "ada@example.com"]])
+    with pytest.raises(CommandError, match="Unknown column “emial”; did you mean “email”"):
+        imported(merchant, path)
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "The file is empty"),
+        ("header.csv", b"name,email\r\n", "a header but no rows"),
+        ("latin.csv", "name,email\nRené,rene@example.com\n".encode("latin-1"), "not UTF-8"),
+        ("twice.csv", b"email,Email\na@example.com,b@example.com\n", "appears twice"),
+        ("broken.xlsx", b"PK\x03\x04 truncated", "not a readable XLSX"),
+        ("c.pdf", b"%PDF", "unknown format"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_refused_with_a_clear_message(
+    merchant, tmp_path, name, content, message
+):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(CommandError, match=message):
+        imported(merchant, path)
+    assert not Customer.objects.exists()
+
+
+def test_a_truncated_xlsx_is_refused_before_anything_is_written(merchant, tmp_path):
+    path = write_xlsx(tmp_path / "t.xlsx", [["email"], *[[f"c{n}@example.com"] for n in range(50)]])
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(CommandError, match="not a readable XLSX"):
+        imported(merchant, path)
+    assert not Customer.objects.exists()
+
+
+# --- rows rejected, re-runs, updates ----------------------------------------------------------
+
+
+def test_bad_and_repeated_rows_go_to_the_rejects_file_and_the_rest_is_imported(merchant, tmp_path):
+    make_customer(merchant, email="taken@example.com", name="Taken")
+    path = write_csv(
+        tmp_path / "r.csv",
+        [
+            ["reference", "name", "email", "phone_number"],
+            ["r1", "Ada", "ada@example.com", ""],
+            ["r2", "Bad Mail", "not-an-email", ""],
+            ["r3", "Ada Again", "ADA@example.com", ""],
+            ["r1", "Same Ref", "other@example.com", ""],
+            ["r5", "Formula", "=HYPERLINK(1)", ""],
+            ["r6", "Taken", "taken@example.com", ""],
+            ["", "No Contact", "", ""],
+            ["r8", "Phone Only", "", "+221 77 123 45 67"],
+        ],
+    )
+    lines = imported(merchant, path)
+    assert lines[-2].startswith("8 rows read: 2 created, 0 updated, 0 skipped, 6 rejected")
+    with open(f"{path}.rejects.csv", encoding="utf-8-sig", newline="") as rejects:
+        rows = list(csv.reader(rejects))
+    assert rows == [
+        ["reference", "name", "email", "phone_number", "error"],
+        ["r2", "Bad Mail", "not-an-email", "", "row 3: email: Enter a valid email address."],
+        ["r3", "Ada Again", "ADA@example.com", "",
+         "row 4: email: An earlier row of this file has the same email."],
+        ["r1", "Same Ref", "other@example.com", "",
+         "row 5: reference: An earlier row of this file has the same reference."],
+        ["r5", "Formula", "'=HYPERLINK(1)", "",
+         "row 6: email: This cell is a spreadsheet formula, not a value; put the value itself "
+         "(or start the cell with ' to keep it as text)."],
+        ["r6", "Taken", "taken@example.com", "",
+         "row 7: email: A customer with this email already exists."],
+        ["", "No Contact", "", "",
+         "row 8: email: Give an email address or a phone number (or both)."],
+    ]  # fmt: skip
+    assert customer(merchant, reference="r8").phone == "+221771234567"
+    assert lines[-1] == f"Rejected rows: {path}.rejects.csv"
+
+
+def test_rerunning_a_file_creates_nothing_and_records_no_event(merchant, tmp_path):
+    rows = [["reference", "name", "email"]] + [
+        [f"ref-{n}", f"Customer {n}", f"c{n}@example.com"] for n in range(25)
+    ]
+    path = write_csv(tmp_path / "again.csv", rows)
+    imported(merchant, path)
+    events = CustomerEvent.objects.filter(merchant=merchant)
+    assert list(events.order_by("number").values_list("number", flat=True)) == list(range(1, 26))
+    assert set(events.values_list("source", "action", "actor")) == {
+        ("import", "created", "import:again.csv")
+    }
+    lines = imported(merchant, path)
+    assert lines[-1].startswith("25 rows read: 0 created, 0 updated, 25 skipped, 0 rejected")
+    assert Customer.objects.filter(merchant=merchant).count() == 25
+    assert events.count() == 25
+    assert CustomerCount.objects.get(merchant=merchant).count == 25
+
+
+def test_an_interrupted_import_resumed_creates_the_rest_only(merchant, tmp_path):
+    rows = [["email", "name"]] + [[f"c{n}@example.com", f"C {n}"] for n in range(10)]
+    write_csv(tmp_path / "part.csv", rows[:5])
+    imported(merchant, tmp_path / "part.csv")
+    lines = imported(merchant, write_csv(tmp_path / "all.csv", rows))
+    assert lines[-1].startswith("10 rows read: 6 created, 0 updated, 4 skipped, 0 rejected")
+    assert Customer.objects.filter(merchant=merchant).count() == 10
+
+
+def test_update_existing_changes_the_matched_customers_and_records_updates(merchant, tmp_path):
+    ada = make_customer(merchant, reference="a1", name="Ada", email="ada@example.com",
+                        address={"line1": "1 Rue", "city": "Dakar"})  # fmt: skip
+    path = write_csv(
+        tmp_path / "u.csv",
+        [["reference", "status", "city"], ["a1", "INACTIVE", "Thiès"], ["zz", "active", ""]],
+    )
+    lines = imported(merchant, path, "--update-existing")
+    ada.refresh_from_db()
+    assert (ada.status, ada.address) == ("inactive", {"line1": "1 Rue", "city": "Thiès"})
+    assert lines[-2].startswith("2 rows read: 0 created, 1 updated, 0 skipped, 1 rejected")
+    event = CustomerEvent.objects.filter(customer_id=ada.pk).latest("number")
+    assert (event.action, event.source) == ("updated", "import")
+    assert event.data["previous_attributes"]["status"] == "active"
+
+
+def test_a_dry_run_reports_everything_and_writes_nothing(merchant, tmp_path):
+    path = write_csv(
+        tmp_path / "d.csv",
+        [["name", "email"], ["Ada", "ada@example.com"], ["Bad", "nope"]],
+    )
+    lines = imported(merchant, path, "--dry-run")
+    assert lines[-1].startswith(
+        "Dry run, nothing written: 2 rows read: 1 created, 0 updated, 0 skipped, 1 rejected"
+    )
+    assert not Customer.objects.exists()
+    assert not (tmp_path / "d.csv.rejects.csv").exists()
+
+
+def test_a_huge_cell_rejects_its_row_only(merchant, tmp_path):
+    path = write_csv(
+        tmp_path / "big.csv",
+        [["name", "email", "description"], ["Ada", "ada@example.com", "x" * 2_000_000],
+         ["Bo", "bo@example.com", "fine"]],
+    )  # fmt: skip
+    lines = imported(merchant, path)
+    assert lines[-2].startswith("2 rows read: 1 created, 0 updated, 0 skipped, 1 rejected")
+    assert "description: Ensure this value has at most 1000 characters" in lines[-3]
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+
+def test_export_reimports_unchanged_into_another_merchant(merchant, other_merchant, tmp_path):
+    make_customer(
+        merchant, reference="x-1", name="=SUM(A1)", email="ada@example.com",
+        phone="+221771234567", whatsapp="+221771234567", country="SN", currency="XOF",
+        address={"line1": "1 Rue", "city": "Dakar"}, metadata={"tier": "gold", "score": 9.5},
+        description="-5 points", status="blocked", type="business", company="Ada SARL",
+        website="https://ada.example.com",
+    )  # fmt: skip
+    make_customer(merchant, first_name="Binta", last_name="Sow", phone="+221779876543")
+    for fmt in ("csv", "jsonl"):
+        out = tmp_path / f"export.{fmt}"
+        run("export_customers", "--merchant", merchant.slug, "--output", str(out))
+        again = other_merchant if fmt == "csv" else make_other(fmt)
+        imported(again, out)
+        fields = [c for c in EXPORT_COLUMNS if "." not in c] + ["address"]
+        source = sorted(Customer.objects.filter(merchant=merchant).values_list(*fields))
+        copied = sorted(Customer.objects.filter(merchant=again).values_list(*fields))
+        assert copied == source
+
+
+def make_other(slug):
+    return make_merchant(slug=f"copy-{slug}")
+
+
+def test_export_csv_has_a_bom_the_import_columns_and_text_phones(merchant):
+    make_customer(merchant, name="Ada", phone="+221771234567")
+    out = StringIO()
+    call_command("export_customers", "--merchant", merchant.slug, stdout=out, stderr=StringIO())
+    text = out.getvalue()
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
+    assert list(rows[0]) == list(EXPORT_COLUMNS)
+    assert rows[0]["phone"] == "'+221771234567"
+
+
+def test_export_filters_with_the_api_list_query_string(merchant, tmp_path):
+    make_customer(merchant, name="Blocked", email="b@example.com", status="blocked", country="SN")
+    make_customer(merchant, name="Active", email="a@example.com", country="SN")
+    out = tmp_path / "blocked.jsonl"
+    run("export_customers", "--merchant", merchant.slug, "--filter", "status=blocked&country=sen",
+        "--output", str(out), "--format", "jsonl")  # fmt: skip
+    assert [json.loads(line)["name"] for line in out.read_text().splitlines()] == ["Blocked"]
+    with pytest.raises(CommandError, match="did you mean status"):
+        run("export_customers", "--merchant", merchant.slug, "--filter", "statu=blocked")
+    with pytest.raises(CommandError, match="type"):
+        run("export_customers", "--merchant", merchant.slug, "--filter", "type=robot")
