@@ -10,6 +10,9 @@ afterwards), it measures:
    scaffold (``benchmarks.scaffold``). The budgets are ratios to them.
 2. The dashboard and the admin in-process (Django's test client, logged in): the median time
    of the list, each filter, a search and a deep page.
+3. ``import_customers``' core: a CSV of BENCH_IMPORT_ROWS (100,000) new customers into a
+   merchant of its own, every rule and event included, in rows per second; then the export of
+   those rows. The merchant is deleted afterwards.
 
 It prints every figure with its budget and fails (exit status 1) when one is missed.
 
@@ -17,14 +20,16 @@ It prints every figure with its budget and fails (exit status 1) when one is mis
     REDIS_URL=redis://127.0.0.1:6379/1 make bench
 
 Knobs: BENCH_CUSTOMERS (1,000,000), BENCH_SECONDS per wrk run (10), BENCH_REPEAT for the
-in-process timings (9), BENCH_PORT (8765).
+in-process timings (9), BENCH_PORT (8765), BENCH_IMPORT_ROWS (100,000).
 """
 
+import csv
 import io
 import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -56,8 +61,11 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from customers.models import ApiKey, Customer, Merchant  # noqa: E402
-from customers.services import api_key_create  # noqa: E402
+from customers.csvio import write_csv  # noqa: E402
+from customers.demo import generated_customers  # noqa: E402
+from customers.imports import import_rows, map_columns, read_file  # noqa: E402
+from customers.models import ApiKey, Customer, CustomerCount, CustomerEvent, Merchant  # noqa: E402
+from customers.services import api_key_create, merchant_create  # noqa: E402
 
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "1000000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -71,6 +79,10 @@ PAGE_BUDGET_MS = 100
 PAGE_BUDGETS_MS = {"dashboard overview": 150}
 #: Every API scenario serves at least this many times the scaffold's requests per second.
 SCAFFOLD_RATIO = 3.0
+IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
+#: Rows per second, at least: an import with every rule and event, and an export.
+IMPORT_BUDGET = 10_000
+EXPORT_BUDGET = 50_000
 
 
 class BenchmarkFailed(Exception):
@@ -274,6 +286,54 @@ def page_scenarios(merchant: Merchant, user: User) -> int:
     return failed
 
 
+def import_export_scenarios() -> int:
+    """Import a CSV of ``IMPORT_ROWS`` new customers, then export them, each against its
+    budget in rows per second."""
+    merchant = merchant_create(name="Import benchmark", slug=f"bench-import-{os.getpid()}")
+    failed = 0
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            source = Path(folder) / "customers.csv"
+            with open(source, "w", encoding="utf-8", newline="") as out:
+                writer = csv.writer(out)
+                writer.writerow(["reference", "name", "email", "phone", "country", "city",
+                                 "status", "metadata"])  # fmt: skip
+                for customer in generated_customers(merchant, IMPORT_ROWS):
+                    writer.writerow([
+                        customer.reference, customer.name, customer.email, customer.phone,
+                        customer.country, customer.address["city"], customer.status.upper(),
+                        json.dumps(customer.metadata),
+                    ])  # fmt: skip
+            started = time.perf_counter()
+            table = read_file(source)
+            summary = import_rows(
+                merchant, table, map_columns(table.header), actor="benchmark",
+                rejects_path=f"{source}.rejects.csv",
+            )  # fmt: skip
+            import_rate = summary.read / (time.perf_counter() - started)
+            if summary.created != IMPORT_ROWS:
+                raise BenchmarkFailed(f"import: {summary.line()} {summary.rejects[:3]}")
+            started = time.perf_counter()
+            with open(Path(folder) / "export.csv", "w", encoding="utf-8", newline="") as out:
+                exported = write_csv(Customer.objects.filter(merchant=merchant), out)
+            export_rate = exported / (time.perf_counter() - started)
+    finally:
+        Customer.objects.filter(merchant=merchant).delete()
+        CustomerEvent.objects.filter(merchant=merchant).delete()
+        CustomerCount.objects.filter(merchant=merchant).delete()
+        merchant.delete()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nImport and export of {IMPORT_ROWS:,} rows (peak RSS so far {peak:,.0f} MB)")
+    for name, rate, budget in (
+        ("import CSV, rules and events", import_rate, IMPORT_BUDGET),
+        ("export CSV", export_rate, EXPORT_BUDGET),
+    ):
+        ok = rate >= budget
+        failed += not ok
+        print(f"{name:42} {rate:8,.0f}/s {budget:8,}/s  {'ok' if ok else 'MISSED'}")
+    return failed
+
+
 def main() -> int:
     # The in-process test client speaks plain HTTP.
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
@@ -301,6 +361,7 @@ def main() -> int:
         server.wait(timeout=30)
         os.unlink(sql_file.name)
     failed += page_scenarios(merchant, user)
+    failed += import_export_scenarios()
     print(f"\n{'All budgets met.' if not failed else f'{failed} budget(s) missed.'}")
     return 1 if failed else 0
 
