@@ -238,6 +238,8 @@ def test_pages_work_without_javascript(browser, live_server, merchant):
         page.get_by_label("Username").fill("nojs")
         page.get_by_label("Password").fill("a-long-passphrase")
         page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Customers").click()
         page.get_by_label("Search").fill("binta")
         page.get_by_role("button", name="Filter", exact=True).click()
         expect(page).to_have_url(re.compile(r"/customers/\?search=binta$"))
