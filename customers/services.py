@@ -11,11 +11,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, F
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -489,6 +489,44 @@ def _rejected(row: ImportRow, errors: dict[str, list[ValidationError]]) -> Impor
     return ImportOutcome(row.number, IMPORT_REJECTED, ValidationError(errors))
 
 
+M = TypeVar("M", bound=models.Model)
+
+
+def _bulk_insert(model: type[M], objects: list[M]) -> list[M]:
+    """Insert ``objects`` (their ids already set by their defaults): one ``COPY`` on
+    PostgreSQL, which takes thousands of rows a second more than ``INSERT``s of the same
+    values; ``bulk_create`` elsewhere. A constraint refused is an ``IntegrityError`` either way."""
+    if connection.vendor != "postgresql":
+        return model._default_manager.bulk_create(objects, batch_size=500)
+    fields = model._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    statement = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    # The values as they are (psycopg writes text, numbers, UUIDs and times itself), JSON
+    # through Django's adapter: Field.get_db_prep_save for each value would cost as much as the
+    # COPY.
+    json_fields = {field.attname: field for field in fields if isinstance(field, models.JSONField)}
+    attnames = [field.attname for field in fields]
+    adapt_json = connection.ops.adapt_json_value
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.copy(statement) as copy,
+    ):
+        for obj in objects:
+            values = obj.__dict__
+            copy.write_row(
+                [
+                    adapt_json(values[name], json_fields[name].encoder)
+                    if name in json_fields
+                    else values[name]
+                    for name in attnames
+                ]
+            )
+    for obj in objects:
+        obj._state.adding = False
+    return objects
+
+
 def _import_creates(
     merchant: Merchant, creates: list[tuple[ImportRow, Customer]], actor: Actor
 ) -> dict[int, ImportOutcome]:
@@ -502,11 +540,12 @@ def _import_creates(
         customer.created_at = customer.updated_at = now
     try:
         with transaction.atomic():
-            Customer.objects.bulk_create(customers, batch_size=500)
+            _bulk_insert(Customer, customers)
             _count(merchant.pk, Counter(_counted(c) for c in customers))
             first, moment = _next_events(merchant.pk, len(customers))
-            events = CustomerEvent.objects.bulk_create(
-                (
+            events = _bulk_insert(
+                CustomerEvent,
+                [
                     CustomerEvent(
                         merchant_id=merchant.pk,
                         number=first + index,
@@ -519,8 +558,7 @@ def _import_creates(
                         source=source,
                     )
                     for index, customer in enumerate(customers)
-                ),
-                batch_size=500,
+                ],
             )
             deliveries_record_many(merchant.pk, events)
     except IntegrityError:

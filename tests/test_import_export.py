@@ -359,3 +359,27 @@ def test_export_filters_with_the_api_list_query_string(merchant, tmp_path):
         run("export_customers", "--merchant", merchant.slug, "--filter", "statu=blocked")
     with pytest.raises(CommandError, match="type"):
         run("export_customers", "--merchant", merchant.slug, "--filter", "type=robot")
+
+
+def test_an_email_taken_by_another_writer_meanwhile_rejects_that_row_only(merchant, monkeypatch):
+    from customers import services
+
+    make_customer(merchant, email="awa@example.com")
+    # As if the other writer's customer was inserted after the batch looked for matches.
+    monkeypatch.setattr(services, "_existing", lambda merchant, customers, full: {})
+    rows = [
+        services.ImportRow(2, {"name": "Awa", "email": "awa@example.com"}),
+        services.ImportRow(3, {"name": "Binta", "email": "binta@example.com"}),
+    ]
+
+    outcomes = services.customers_import_batch(merchant=merchant, rows=rows, actor="import:x")
+
+    assert [outcome.result for outcome in outcomes] == ["rejected", "created"]
+    assert outcomes[0].error.message_dict == {
+        "email": ["A customer with this email already exists."]
+    }
+    assert sorted(Customer.objects.values_list("email", flat=True)) == [
+        "awa@example.com",
+        "binta@example.com",
+    ]
+    assert CustomerEvent.objects.filter(source="import").count() == 1
