@@ -179,6 +179,17 @@ WEBHOOKS_RETRY_SCHEDULE = [
 ]
 WEBHOOKS_RETRY_FOR = timedelta(hours=env_int("WEBHOOKS_RETRY_HOURS", 72, minimum=1))
 
+# --- Uploaded files -------------------------------------------------------------------------
+# Files people upload (imports) and what is made of them (rejects files), in the default
+# storage under MEDIA_ROOT. Never served as they are (no MEDIA_URL): the dashboard hands them
+# out through views that check who asks. Keep MEDIA_ROOT on a volume every web process and
+# worker shares.
+
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
+# The largest file the dashboard's Import page takes, in bytes. Uploads larger than
+# FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) are spooled to a temporary file, never memory.
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
+
 # --- Auth -----------------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -570,3 +570,98 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.key} ({self.merchant_id})"
+
+
+def import_upload_path(instance: "CustomerImport", filename: str) -> str:
+    """``imports/<merchant>/<import>.<ext>``: the stored name never carries what a person typed."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"imports/{instance.merchant_id}/{instance.pk}.{suffix}"
+
+
+def import_rejects_path(instance: "CustomerImport", filename: str) -> str:
+    return f"imports/{instance.merchant_id}/{instance.pk}.rejects.csv"
+
+
+class ImportStatus(models.TextChoices):
+    VALIDATING = "validating", "Validating"
+    VALIDATED = "validated", "Validated"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class CustomerImport(models.Model):
+    """One file imported from the dashboard, from its upload to its summary.
+
+    The whole upload is validated first (a dry run: ``validating`` → ``validated``); once the
+    person confirms, a background task imports it (``queued`` → ``running`` → ``done``, or
+    ``failed`` at any step). The file and the rejects file live in the default storage under
+    ``imports/``, never served as they are: they are downloaded through a view that checks who
+    asks.
+    """
+
+    Status = ImportStatus
+
+    #: The statuses a task is working on or about to: the pages refresh while in them.
+    IN_PROGRESS = frozenset({Status.VALIDATING, Status.QUEUED, Status.RUNNING})
+    FILE_NAME_MAX_LENGTH = 255
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: Who the customers' events name: ``user:<username>`` when it was uploaded.
+    actor = models.CharField(max_length=200)
+    file_name = models.CharField(max_length=FILE_NAME_MAX_LENGTH)
+    upload = models.FileField(upload_to=import_upload_path, max_length=255, blank=True)
+    update_existing = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.VALIDATING)
+    #: ``[[file column, field], …]`` in the file's order; the field is ``null`` for a column
+    #: that is read but not imported (an export's ids and dates).
+    columns = models.JSONField(default=list)
+    total_rows = models.PositiveIntegerField(default=0)
+    #: Rows the running task (the validation, then the import) has gone through.
+    rows_done = models.PositiveIntegerField(default=0)
+    # The validation (a dry run of the whole file): what the import would do.
+    would_create = models.PositiveIntegerField(default=0)
+    would_update = models.PositiveIntegerField(default=0)
+    would_skip = models.PositiveIntegerField(default=0)
+    would_reject = models.PositiveIntegerField(default=0)
+    #: The first rejected rows of the validation: ``[[row number, message], …]``.
+    dry_run_rejects = models.JSONField(default=list)
+    # The import: what it did (kept up to date as batches commit).
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    rejects_file = models.FileField(
+        upload_to=import_rejects_path, max_length=255, blank=True, null=True
+    )
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    validated_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["merchant", "-created_at"], name="customer_import_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportStatus.values),
+                name="customer_import_status_valid",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in self.IN_PROGRESS
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.rows_done * 100 // self.total_rows) if self.total_rows else 0

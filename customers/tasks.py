@@ -1,0 +1,18 @@
+"""The background work of the dashboard's imports, run by the task framework's workers
+(``make worker``)."""
+
+from django_tasks import task
+
+from . import import_jobs
+
+
+@task()
+def validate_import(import_id: str) -> str:
+    """The dry run of an uploaded file (a no-op unless it is waiting for one)."""
+    return import_jobs.validate(import_id)
+
+
+@task()
+def run_import(import_id: str) -> str:
+    """The import of a validated file once confirmed (a no-op unless it is queued)."""
+    return import_jobs.run(import_id)
