@@ -7,13 +7,16 @@ import copy
 from typing import cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
 from django.forms.models import construct_instance
 
 from . import normalizers
 from .exceptions import CustomerNotFound, StaleVersion
-from .models import ApiKey, Customer, Merchant
+from .import_jobs import customer_import_create
+from .imports import FORMATS, ImportRefused
+from .models import ApiKey, Customer, CustomerImport, Merchant
 from .normalizers import ADDRESS_KEYS, ADDRESS_VALUE_MAX_LENGTH
 from .services import EDITABLE_FIELDS, api_key_create, customer_create, customer_update
 
@@ -421,3 +424,77 @@ class ApiKeyForm(MerchantChoiceMixin, ServiceModelForm):
         except ValidationError as error:
             self.add_service_errors(error)
             raise
+
+
+# --- imports --------------------------------------------------------------------------------
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:g} MB"
+
+
+class CustomerImportForm(forms.Form):
+    """The Import page's upload: a file, and whether rows that match a customer update them.
+
+    The file is read in full and its columns mapped on submit; a file that cannot be imported
+    (its format, its encoding, an unknown column) is refused here, next to the input.
+    """
+
+    merchant = forms.ModelChoiceField(queryset=Merchant.objects.none())
+    file = forms.FileField(
+        required=False,
+        allow_empty_file=True,
+        widget=forms.FileInput(attrs={"accept": ",".join(sorted(FORMATS))}),
+    )
+    update_existing = forms.BooleanField(
+        required=False,
+        label="Update existing customers",
+        help_text="A row whose reference (else email, else phone) is already a customer's "
+        "updates that customer; unticked, such a row is skipped.",
+    )
+
+    def __init__(self, *args, merchant=None, merchants=None, too_large=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.only_merchant = merchant
+        self.too_large = too_large
+        if merchant is not None:
+            del self.fields["merchant"]
+        else:
+            field = cast(forms.ModelChoiceField, self.fields["merchant"])
+            field.queryset = merchants
+            field.empty_label = "Choose a merchant"
+        self.fields["file"].help_text = (
+            "CSV (UTF-8, “,” or “;”), JSON Lines (.jsonl) or XLSX, up to "
+            f"{megabytes(settings.IMPORT_MAX_UPLOAD_BYTES)}, with the API's column names or "
+            "your payment provider's."
+        )
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        limit = settings.IMPORT_MAX_UPLOAD_BYTES
+        if self.too_large or (upload and upload.size > limit):
+            raise ValidationError(
+                f"The file is larger than {megabytes(limit)}; split it into smaller files.",
+                code="too_large",
+            )
+        if not upload:
+            raise ValidationError("Choose a file to import.", code="required")
+        return upload
+
+    def save(self, *, user) -> CustomerImport:
+        """Store the file and queue its dry run; a file that cannot be imported puts why on
+        the form and raises ``ValidationError``."""
+        try:
+            return customer_import_create(
+                merchant=self.only_merchant or self.cleaned_data["merchant"],
+                user=user,
+                upload=self.cleaned_data["file"],
+                update_existing=self.cleaned_data["update_existing"],
+            )
+        except ImportRefused as refused:
+            error = ValidationError(
+                [line.strip() for line in str(refused).splitlines() if line.strip()],
+                code="refused",
+            )
+            self.add_error("file", error)
+            raise error from None

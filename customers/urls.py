@@ -17,4 +17,23 @@ urlpatterns = [
     path("api-keys/", views.ApiKeyListView.as_view(), name="apikey_list"),
     path("api-keys/new/", views.ApiKeyCreateView.as_view(), name="apikey_create"),
     path("api-keys/<uuid:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="apikey_revoke"),
+    path("imports/", views.CustomerImportListView.as_view(), name="import_list"),
+    path("imports/new/", views.CustomerImportCreateView.as_view(), name="import_create"),
+    path("imports/<uuid:pk>/", views.CustomerImportDetailView.as_view(), name="import_detail"),
+    path(
+        "imports/<uuid:pk>/status.json",
+        views.CustomerImportStatusView.as_view(),
+        name="import_status",
+    ),
+    path("imports/<uuid:pk>/start/", views.CustomerImportStartView.as_view(), name="import_start"),
+    path(
+        "imports/<uuid:pk>/cancel/",
+        views.CustomerImportCancelView.as_view(),
+        name="import_cancel",
+    ),
+    path(
+        "imports/<uuid:pk>/rejects.csv",
+        views.CustomerImportRejectsView.as_view(),
+        name="import_rejects",
+    ),
 ]

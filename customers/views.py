@@ -6,26 +6,35 @@ they may do (``permission_required``). Another merchant's customer is a 404, exa
 did not exist; an action the user may not take is a 403 even when its button is hidden.
 """
 
+from pathlib import Path
+
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import (
+    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponseRedirect,
+    JsonResponse,
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import (
     CreateView,
     DeleteView,
     DetailView,
+    FormView,
     ListView,
     TemplateView,
     UpdateView,
@@ -40,9 +49,10 @@ from . import overview
 from .csvio import csv_response
 from .exceptions import CustomerNotFound
 from .filtersets import CustomerFilterSet, EventFilterSet, unknown_parameter_message
-from .forms import DASHBOARD, ApiKeyForm, CustomerForm, CustomerStatusForm
+from .forms import DASHBOARD, ApiKeyForm, CustomerForm, CustomerImportForm, CustomerStatusForm
+from .import_jobs import customer_import_cancel, customer_import_start
 from .listing import KeysetPosition, ListPaginator, list_total
-from .models import Customer, CustomerEvent
+from .models import Customer, CustomerEvent, CustomerImport
 from .selectors import (
     api_keys_for_user,
     customer_counts_for_caller,
@@ -493,3 +503,181 @@ class ActivityView(PermissionRequiredMixin, MerchantColumnMixin, TemplateView):
             filters_set=any(name in EventFilterSet.base_filters for name in request.GET),
         )
         return self.render_to_response(context, status=200 if valid else 400)
+
+
+# --- imports --------------------------------------------------------------------------------
+
+
+class UploadLimitHandler(FileUploadHandler):
+    """Stops storing an upload once it passes ``limit`` bytes: the rest of the body is read and
+    dropped, never spooled to disk, and the form says the file is too large."""
+
+    def __init__(self, request=None, *, limit: int):
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+        self.exceeded = False
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.exceeded = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+class CustomerImportAccessMixin(PermissionRequiredMixin):
+    """The imports of the user's merchants, for those who may add customers (Editors)."""
+
+    permission_required = "customers.add_customer"
+    context_object_name: str | None = "customer_import"
+    request: HttpRequest
+
+    def get_queryset(self):
+        return scoped_to_user(CustomerImport.objects.all(), self.request.user).select_related(
+            "merchant", "uploaded_by"
+        )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class CustomerImportCreateView(CustomerImportAccessMixin, NewForMerchantMixin, FormView):
+    """The Import page: upload a file. It is read and its columns mapped at once (a refused
+    file is said on the form and nothing is kept); the dry run of every row then runs in the
+    background, and the import's page shows it.
+
+    The upload's size limit is enforced while the body is read, so the CSRF check (which reads
+    the body) runs after the limit is in place (``csrf_protect`` on ``post``)."""
+
+    form_class = CustomerImportForm
+    template_name = "customers/import_form.html"
+
+    def post(self, request, *args, **kwargs):
+        self.upload_limit = UploadLimitHandler(request, limit=settings.IMPORT_MAX_UPLOAD_BYTES)
+        request.upload_handlers.insert(0, self.upload_limit)
+        return self.checked_post(request, *args, **kwargs)
+
+    @method_decorator(csrf_protect)
+    def checked_post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        limit = getattr(self, "upload_limit", None)
+        return {**super().get_form_kwargs(), "too_large": bool(limit and limit.exceeded)}
+
+    def form_valid(self, form):
+        try:
+            self.object = form.save(user=self.request.user)
+        except ValidationError:
+            return self.form_invalid(form)
+        return HttpResponseRedirect(reverse("customers:import_detail", args=[self.object.pk]))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            **kwargs, recent=list(self.get_queryset()[: CustomerImportListView.recent_on_form])
+        )
+
+
+class CustomerImportListView(CustomerImportAccessMixin, MerchantColumnMixin, ListView):
+    """The imports of the user's merchants, newest first, with their status and summary."""
+
+    template_name = "customers/import_list.html"
+    context_object_name = "imports"
+    paginate_by = 50
+    #: How many of the latest imports the Import page itself lists.
+    recent_on_form = 5
+
+
+class CustomerImportDetailView(CustomerImportAccessMixin, DetailView):
+    """One import at every step: validating (a progress bar), validated (the mapping, the dry
+    run's counts and first rejects, Start or Cancel), queued and running (a progress bar), done
+    (the summary and the rejects file) or failed (why).
+
+    While a task works on it the page stays live: ``dashboard.js`` polls ``import_status``, and
+    without JavaScript the response carries ``Refresh``, which the Content-Security-Policy
+    allows. ``dashboard.js`` sets the ``js`` cookie, so a browser running it gets no reloads."""
+
+    template_name = "customers/import_detail.html"
+    refresh_seconds = 2
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if self.object.in_progress and not self.request.COOKIES.get("js"):
+            response["Refresh"] = str(self.refresh_seconds)
+        return response
+
+
+class CustomerImportStatusView(CustomerImportAccessMixin, SingleObjectMixin, View):
+    """The import's progress as JSON, for the page's script."""
+
+    def get(self, request, *args, **kwargs):
+        customer_import = self.get_object()
+        return JsonResponse(import_status(customer_import))
+
+
+def import_status(customer_import: CustomerImport) -> dict:
+    return {
+        "status": customer_import.status,
+        "status_label": customer_import.get_status_display(),
+        "in_progress": customer_import.in_progress,
+        "rows_done": customer_import.rows_done,
+        "total_rows": customer_import.total_rows,
+        "percent": customer_import.percent,
+        "created": customer_import.created,
+        "updated": customer_import.updated,
+        "skipped": customer_import.skipped,
+        "rejected": customer_import.rejected,
+    }
+
+
+class CustomerImportStartView(CustomerImportAccessMixin, SingleObjectMixin, View):
+    """Start the import of a validated file (POST only)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        customer_import = self.get_object()
+        if customer_import_start(customer_import=customer_import):
+            messages.success(request, f"Import of “{customer_import.file_name}” started.")
+        else:
+            messages.warning(request, "This import has already been started.")
+        return HttpResponseRedirect(reverse("customers:import_detail", args=[customer_import.pk]))
+
+
+class CustomerImportCancelView(CustomerImportAccessMixin, SingleObjectMixin, View):
+    """Forget a file that has not been imported, and its stored upload (POST only)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        customer_import = self.get_object()
+        if not customer_import_cancel(customer_import=customer_import):
+            messages.warning(request, "This import has started: it can no longer be cancelled.")
+            return HttpResponseRedirect(
+                reverse("customers:import_detail", args=[customer_import.pk])
+            )
+        messages.success(request, f"Import of “{customer_import.file_name}” cancelled.")
+        return HttpResponseRedirect(reverse("customers:import_create"))
+
+
+class CustomerImportRejectsView(CustomerImportAccessMixin, SingleObjectMixin, View):
+    """The rejected rows of a finished import: their original cells and an ``error`` column.
+    Anyone who may import for the merchant may download it, as they may see its customers."""
+
+    def get(self, request, *args, **kwargs):
+        customer_import = self.get_object()
+        if not customer_import.rejects_file:
+            raise Http404("This import rejected no rows.")
+        try:
+            stored = customer_import.rejects_file.open("rb")
+        except FileNotFoundError:
+            raise Http404("The rejects file is no longer stored.") from None
+        stem = Path(customer_import.file_name).stem or "import"
+        return FileResponse(
+            stored,
+            as_attachment=True,
+            filename=f"{stem}.rejects.csv",
+            content_type="text/csv; charset=utf-8",
+        )

@@ -19,3 +19,46 @@ document.querySelectorAll("[data-copy]").forEach((button) => {
 // A refused form: the focus starts on what is wrong (<div data-focus-on-load tabindex="-1">).
 const focusOnLoad = document.querySelector("[data-focus-on-load]");
 if (focusOnLoad) focusOnLoad.focus();
+
+// Pages that refresh themselves while the server works (an import) get a Refresh header only
+// from browsers without this script: this cookie tells the server that the page polls instead.
+document.cookie = "js=1; path=/; SameSite=Lax";
+
+// An import's progress (<section data-import-progress="status URL">): the bar and the counts
+// follow the task every second; when its status changes, the page is loaded again to show
+// what comes next (the review, the summary).
+const importProgress = document.querySelector("[data-import-progress]");
+if (importProgress) {
+  const bar = importProgress.querySelector("progress");
+  const rowsDone = importProgress.querySelector("[data-import-rows-done]");
+  const counts = importProgress.querySelector("[data-import-counts]");
+  const refresh = importProgress.querySelector("[data-import-refresh]");
+  if (refresh) refresh.hidden = true;
+  const poll = async () => {
+    try {
+      const response = await fetch(importProgress.dataset.importProgress, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) throw new Error(response.statusText);
+      const state = await response.json();
+      if (state.status !== importProgress.dataset.importStatus) {
+        window.location.reload();
+        return;
+      }
+      bar.max = state.total_rows;
+      bar.value = state.rows_done;
+      bar.textContent = `${state.percent}%`;
+      if (rowsDone) rowsDone.textContent = state.rows_done;
+      if (counts) {
+        counts.textContent =
+          `${state.created} created, ${state.updated} updated, ` +
+          `${state.skipped} skipped, ${state.rejected} rejected`;
+      }
+    } catch {
+      if (refresh) refresh.hidden = false;
+    }
+    setTimeout(poll, 1000);
+  };
+  setTimeout(poll, 1000);
+}
