@@ -9,8 +9,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Tests need a key but never a real one; DEBUG stays off as in production.
-TEST_ENV := SECRET_KEY=test-only-not-secret DEBUG=false ALLOWED_HOSTS=testserver,localhost,127.0.0.1
+# Tests need a key but never a real one; DEBUG stays off as in production. Bytecode is cached
+# even where the environment says not to (PYTHONDONTWRITEBYTECODE): every test process would
+# otherwise compile Django and rewrite the assertions of every pytest plugin again, seconds each.
+TEST_ENV := SECRET_KEY=test-only-not-secret DEBUG=false ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
+	PYTHONDONTWRITEBYTECODE=
 # The tool that pins both lock files, itself pinned.
 PIP_TOOLS := pip-tools==7.6.2
 COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \

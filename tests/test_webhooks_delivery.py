@@ -257,11 +257,11 @@ def test_a_redirect_is_recorded_as_a_failure_and_not_followed(merchant, httpserv
 def test_a_receiver_that_does_not_answer_in_time_is_recorded_and_retried(
     merchant, httpserver, monkeypatch
 ):
-    monkeypatch.setattr(delivery, "TIMEOUT", 0.3)
+    monkeypatch.setattr(delivery, "TIMEOUT", 0.2)
     answered = threading.Event()
 
     def slow(request):
-        time.sleep(1)
+        time.sleep(0.6)
         answered.set()
         return Response("late")
 
@@ -272,8 +272,8 @@ def test_a_receiver_that_does_not_answer_in_time_is_recorded_and_retried(
     run_worker()
 
     attempt = WebhookAttempt.objects.get()
-    assert (attempt.status_code, attempt.error) == (None, "No answer within 0.3 seconds.")
-    assert attempt.duration_ms < 1000
+    assert (attempt.status_code, attempt.error) == (None, "No answer within 0.2 seconds.")
+    assert attempt.duration_ms < 600
     assert WebhookDelivery.objects.get().status == "pending"
     answered.wait(5)  # the receiver finishes before the next test's
 

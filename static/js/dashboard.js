@@ -25,8 +25,9 @@ if (focusOnLoad) focusOnLoad.focus();
 document.cookie = "js=1; path=/; SameSite=Lax";
 
 // An import's progress (<section data-import-progress="status URL">): the bar and the counts
-// follow the task every second; when its status changes, the page is loaded again to show
-// what comes next (the review, the summary).
+// follow the task, asked at once then every second (a small file is done before the first
+// second is out); when its status changes, the page is loaded again to show what comes next
+// (the review, the summary).
 const importProgress = document.querySelector("[data-import-progress]");
 if (importProgress) {
   const bar = importProgress.querySelector("progress");
@@ -34,6 +35,7 @@ if (importProgress) {
   const counts = importProgress.querySelector("[data-import-counts]");
   const refresh = importProgress.querySelector("[data-import-refresh]");
   if (refresh) refresh.hidden = true;
+  let delay = 250;
   const poll = async () => {
     try {
       const response = await fetch(importProgress.dataset.importProgress, {
@@ -58,7 +60,8 @@ if (importProgress) {
     } catch {
       if (refresh) refresh.hidden = false;
     }
-    setTimeout(poll, 1000);
+    delay = Math.min(delay * 2, 1000);
+    setTimeout(poll, delay);
   };
-  setTimeout(poll, 1000);
+  setTimeout(poll, delay);
 }
