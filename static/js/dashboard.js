@@ -4,17 +4,40 @@ document.querySelectorAll("[data-copy]").forEach((button) => {
   const source = document.getElementById(button.dataset.copy);
   if (!source || !navigator.clipboard) return;
   button.hidden = false;
+  const label = Array.from(button.childNodes);
+  const name = button.getAttribute("aria-label");
+  const say = (text) => {
+    button.textContent = text;
+    if (name) button.setAttribute("aria-label", text);
+  };
   button.addEventListener("click", async () => {
-    const label = button.textContent;
     try {
       await navigator.clipboard.writeText(source.textContent.trim());
-      button.textContent = "Copied";
+      say("Copied");
     } catch {
-      button.textContent = "Select and copy";
+      say("Select and copy");
     }
-    setTimeout(() => (button.textContent = label), 2000);
+    setTimeout(() => {
+      button.replaceChildren(...label);
+      if (name) button.setAttribute("aria-label", name);
+    }, 2000);
   });
 });
+
+// "/" moves to the search box of the page (<input data-search-shortcut>), unless one is typing.
+const searchBox = document.querySelector("[data-search-shortcut]");
+if (searchBox) {
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    const typing =
+      target instanceof HTMLElement &&
+      (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+    if (event.key !== "/" || typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    event.preventDefault();
+    searchBox.focus();
+    searchBox.select();
+  });
+}
 
 // A refused form: the focus starts on what is wrong (<div data-focus-on-load tabindex="-1">).
 const focusOnLoad = document.querySelector("[data-focus-on-load]");

@@ -289,3 +289,30 @@ def test_key_created_on_the_api_keys_page_works_against_the_api(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 401
+
+
+def test_slash_goes_to_the_search_and_copy_buttons_copy_the_id_email_and_phone(
+    page, context, log_in, merchant
+):
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    log_in(make_user(merchant, group="Viewer"))
+    customer = make_customer(
+        merchant, name="Ada Diallo", email="ada@example.com", phone="+221771234567"
+    )
+    page.goto("/customers/")
+    page.keyboard.press("/")
+    expect(page.get_by_label("Search")).to_be_focused()
+    page.keyboard.type("ada/")  # typed in the box, "/" is only a character there
+    expect(page.get_by_label("Search")).to_have_value("ada/")
+
+    page.goto(f"/customers/{customer.pk}/")
+    for name, copied in [
+        ("Copy the ID", str(customer.pk)),
+        ("Copy the email", "ada@example.com"),
+        ("Copy the phone number", "+221771234567"),
+    ]:
+        button = page.get_by_role("button", name=name)
+        source = button.get_attribute("data-copy")
+        button.click()
+        expect(page.locator(f'[data-copy="{source}"]')).to_have_accessible_name("Copied")
+        assert page.evaluate("navigator.clipboard.readText()") == copied
