@@ -16,7 +16,7 @@ from . import normalizers
 from .exceptions import CustomerNotFound, StaleVersion
 from .import_jobs import customer_import_create
 from .imports import FORMATS, ImportRefused
-from .models import ApiKey, Customer, CustomerImport, Merchant
+from .models import REASON_MAX_LENGTH, ApiKey, Customer, CustomerImport, Merchant
 from .normalizers import ADDRESS_KEYS, ADDRESS_VALUE_MAX_LENGTH
 from .services import EDITABLE_FIELDS, api_key_create, customer_create, customer_update
 
@@ -386,9 +386,30 @@ class CustomerForm(MerchantChoiceMixin, CustomerServiceForm):
 
 
 class CustomerStatusForm(forms.Form):
-    """The status a Block / Activate button posts."""
+    """The status a Block / Activate button posts; blocking says why (kept in the history)."""
+
+    BLOCK_NEEDS_A_REASON = "Say why this customer is blocked: the reason stays in its history."
 
     status = forms.ChoiceField(choices=Customer.Status.choices)
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: chargebacks, suspected fraud, asked by compliance.",
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if problem := normalizers.text_problem(reason):
+            raise problem
+        return reason
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        blocking = cleaned.get("status") == Customer.Status.BLOCKED
+        if blocking and not cleaned.get("reason") and "reason" not in self.errors:
+            self.add_error("reason", self.BLOCK_NEEDS_A_REASON)
+        return cleaned
 
 
 # --- API keys -------------------------------------------------------------------------------

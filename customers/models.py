@@ -22,6 +22,7 @@ from . import normalizers
 from .ids import uuid7
 
 DESCRIPTION_MAX_LENGTH = 1000
+REASON_MAX_LENGTH = 500
 
 #: The rule every customer obeys, said the same way by the model, its constraint and each door.
 EMAIL_OR_PHONE_REQUIRED = "Give an email address or a phone number (or both)."
@@ -514,6 +515,8 @@ class CustomerEvent(models.Model):
     data = models.JSONField(default=dict)
     actor = models.CharField(max_length=200)
     source = models.CharField(max_length=16, choices=Customer.Source.choices)
+    #: Why the change was made, when the person said (a block asks for it).
+    reason = models.CharField(max_length=REASON_MAX_LENGTH, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

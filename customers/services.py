@@ -130,6 +130,7 @@ def _record(
     source: str,
     *,
     previous: dict[str, Any] | None = None,
+    reason: str = "",
 ) -> CustomerEvent:
     """Record a change: its history line, and its event with the customer as the API renders
     it now (``previous``: the API's rendering before an update, whose changed fields become
@@ -148,6 +149,7 @@ def _record(
         data=data,
         actor=actor_label(actor),
         source=source,
+        reason=reason,
     )
     deliveries_record(event)
     return event
@@ -214,8 +216,10 @@ def customer_update(
     source: str,
     data: dict[str, Any],
     expected_version: int | None = None,
+    reason: str = "",
 ) -> Customer:
-    """Change the given fields of ``customer`` and record what changed.
+    """Change the given fields of ``customer`` and record what changed (and ``reason``, why,
+    when one is given).
 
     With ``expected_version``, the write happens only if the stored customer still has that
     version (one conditional UPDATE), so what the caller read is what it changes; otherwise
@@ -262,7 +266,7 @@ def customer_update(
                 if set(changed) == {"status"}
                 else CustomerEvent.Action.UPDATED
             )
-            _record(customer, action, changed, actor, source, previous=previous)
+            _record(customer, action, changed, actor, source, previous=previous, reason=reason)
     except IntegrityError as error:
         raise (_duplicate_error(error) or error) from error
     return customer
@@ -275,9 +279,14 @@ def _raise_missed(customer: Customer, expected_version: int | None):
     raise CustomerNotFound
 
 
-def customer_set_status(*, customer: Customer, status: str, actor: Actor, source: str) -> Customer:
-    """Block, activate or otherwise move a customer to ``status``."""
-    return customer_update(customer=customer, actor=actor, source=source, data={"status": status})
+def customer_set_status(
+    *, customer: Customer, status: str, actor: Actor, source: str, reason: str = ""
+) -> Customer:
+    """Block, activate or otherwise move a customer to ``status``, saying why if one knows
+    (the dashboard asks a reason to block)."""
+    return customer_update(
+        customer=customer, actor=actor, source=source, data={"status": status}, reason=reason
+    )
 
 
 def customer_delete(

@@ -13,6 +13,7 @@ urlpatterns = [
     path("customers/<uuid:pk>/edit/", views.CustomerUpdateView.as_view(), name="update"),
     path("customers/<uuid:pk>/delete/", views.CustomerDeleteView.as_view(), name="delete"),
     path("customers/<uuid:pk>/status/", views.CustomerStatusView.as_view(), name="status"),
+    path("customers/<uuid:pk>/block/", views.CustomerBlockView.as_view(), name="block"),
     path("activity/", views.ActivityView.as_view(), name="activity"),
     path("api-keys/", views.ApiKeyListView.as_view(), name="apikey_list"),
     path("api-keys/new/", views.ApiKeyCreateView.as_view(), name="apikey_create"),

@@ -333,7 +333,8 @@ class CustomerDeleteView(CustomerAccessMixin, DeleteView):
 
 
 class CustomerStatusView(CustomerAccessMixin, SingleObjectMixin, View):
-    """Block, activate, or move a customer to another status (POST only)."""
+    """Block, activate, or move a customer to another status (POST only). Blocking needs a
+    reason: without one, the block page comes back asking for it."""
 
     permission_required = "customers.change_customer"
     http_method_names = ["post"]
@@ -348,18 +349,35 @@ class CustomerStatusView(CustomerAccessMixin, SingleObjectMixin, View):
         self.object = self.get_object()
         form = CustomerStatusForm(request.POST)
         if not form.is_valid():
-            return HttpResponseBadRequest("Unknown status.")
+            if "status" in form.errors:
+                return HttpResponseBadRequest("Unknown status.")
+            return render(
+                request,
+                CustomerBlockView.template_name,
+                {"customer": self.object, "form": form},
+                status=400,
+            )
         customer = customer_set_status(
             customer=self.object,
             status=form.cleaned_data["status"],
             actor=request.user,
             source=DASHBOARD,
+            reason=form.cleaned_data["reason"],
         )
         messages.success(request, f"Customer “{customer.name}” {self.done[customer.status]}.")
         return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]))
 
 
-# --- API keys -------------------------------------------------------------------------------
+class CustomerBlockView(CustomerAccessMixin, DetailView):
+    """Blocking confirmed, with its reason; the form posts to the status view."""
+
+    permission_required = "customers.change_customer"
+    template_name = "customers/customer_confirm_block.html"
+    context_object_name = "customer"
+
+    def get_context_data(self, **kwargs):
+        form = CustomerStatusForm(initial={"status": Customer.Status.BLOCKED})
+        return super().get_context_data(**kwargs, form=form)
 
 
 class ApiKeyAccessMixin(PermissionRequiredMixin):

@@ -79,7 +79,9 @@ def test_changes_through_the_dashboard_and_the_admin_are_events_too(client, merc
     customer = make_customer(merchant, name="Awa Ndiaye", email="awa@example.com")
     editor = make_user(merchant, group="Editor", username="eddie")
     client.force_login(editor)
-    client.post(reverse("customers:status", args=[customer.pk]), {"status": "blocked"})
+    client.post(
+        reverse("customers:status", args=[customer.pk]), {"status": "blocked", "reason": "Fraud"}
+    )
     root = make_user(merchant, username="root", is_superuser=True)
     client.force_login(root)
     client.post(

@@ -15,9 +15,10 @@ from django.urls import reverse
 from pytest_django.asserts import assertInHTML
 
 from customers.csvio import EXPORT_COLUMNS
+from customers.forms import CustomerStatusForm
 from customers.models import ApiKey, Customer, CustomerEvent
 from customers.selectors import customer_history
-from customers.services import api_key_authenticate, customer_update
+from customers.services import api_key_authenticate, customer_set_status, customer_update
 from tests.factories import make_api_key, make_customer, make_merchant, make_user
 
 pytestmark = pytest.mark.django_db
@@ -244,7 +245,7 @@ def test_editor_sees_edit_and_block_but_not_delete(client, editor, customer):
     detail = logged_in(client, editor).get(reverse("customers:detail", args=[customer.pk]))
     body = detail.content.decode()
     assert reverse("customers:update", args=[customer.pk]) in body
-    assert reverse("customers:status", args=[customer.pk]) in body
+    assert reverse("customers:block", args=[customer.pk]) in body
     assert reverse("customers:delete", args=[customer.pk]) not in body
 
 
@@ -843,19 +844,49 @@ def test_deleting_a_customer_deleted_meanwhile_is_404(client, manager, customer,
 # --- status and delete -----------------------------------------------------------------------
 
 
-def test_block_and_activate_are_post_buttons(client, editor, customer):
+def test_block_asks_for_a_reason_which_the_history_keeps(client, editor, customer):
     logged_in(client, editor)
+    detail = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    assert f'href="{reverse("customers:block", args=[customer.pk])}"' in detail
+    page = client.get(reverse("customers:block", args=[customer.pk]))
+    assert "Block customer" in page.content.decode()
     url = reverse("customers:status", args=[customer.pk])
-    response = client.post(url, {"status": "blocked"}, follow=True)
+
+    refused = client.post(url, {"status": "blocked", "reason": "  "})
+    assert refused.status_code == 400
+    assert refused.context["form"].errors["reason"] == [CustomerStatusForm.BLOCK_NEEDS_A_REASON]
+    customer.refresh_from_db()
+    assert customer.status == "active"
+
+    response = client.post(url, {"status": "blocked", "reason": "Three chargebacks"}, follow=True)
     assert messages_of(response) == ["Customer “Ada Diallo” blocked."]
     customer.refresh_from_db()
     assert customer.status == "blocked"
     event = customer_history(customer).first()
-    assert (event.action, event.changes) == ("status_changed", {"status": ["active", "blocked"]})
+    assert (event.action, event.changes, event.reason, event.actor) == (
+        "status_changed",
+        {"status": ["active", "blocked"]},
+        "Three chargebacks",
+        f"user:{editor.username}",
+    )
     body = response.content.decode()
+    assert "Reason: Three chargebacks" in body
     assert 'value="active">' in body  # the Activate button is now offered
+
+
+def test_activate_needs_no_reason_and_records_who_and_when(client, editor, customer):
+    customer_set_status(customer=customer, status="blocked", actor="user:x", source="admin")
+    logged_in(client, editor)
+    url = reverse("customers:status", args=[customer.pk])
     response = client.post(url, {"status": "active"}, follow=True)
     assert messages_of(response) == ["Customer “Ada Diallo” activated."]
+    event = customer_history(customer).first()
+    assert (event.changes, event.actor, event.reason) == (
+        {"status": ["blocked", "active"]},
+        f"user:{editor.username}",
+        "",
+    )
+    assert event.created_at is not None
 
 
 def test_unknown_status_is_a_bad_request(client, editor, customer):

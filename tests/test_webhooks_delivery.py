@@ -119,7 +119,9 @@ def test_create_block_and_delete_through_the_dashboard_reach_the_receiver(
     client.force_login(make_user(merchant, group="Manager"))
     client.post(reverse("customers:create"), customer_form_data(name="Awa Ndiaye"))
     customer = Customer.objects.get()
-    client.post(reverse("customers:status", args=[customer.pk]), {"status": "blocked"})
+    client.post(
+        reverse("customers:status", args=[customer.pk]), {"status": "blocked", "reason": "Fraud"}
+    )
     client.post(reverse("customers:delete", args=[customer.pk]))
 
     run_worker()

@@ -130,14 +130,19 @@ def test_delete_through_the_confirmation(page, log_in, merchant):
     assert not Customer.objects.filter(pk=customer.pk).exists()
 
 
-def test_block_then_activate_from_the_detail_page(page, log_in, merchant):
+def test_block_with_a_reason_then_activate_from_the_detail_page(page, log_in, merchant):
     log_in(make_user(merchant, group="Editor"))
     customer = make_customer(merchant, name="Ada Diallo")
     page.goto(f"/customers/{customer.pk}/")
-    page.get_by_role("button", name="Block").click()
+    page.get_by_role("link", name="Block").click()
+    page.get_by_role("button", name="Block customer").click()
+    expect(page.get_by_role("alert")).to_be_focused()  # no reason given: said, and focused
+    page.get_by_label("Reason").fill("Three chargebacks in a week")
+    page.get_by_role("button", name="Block customer").click()
     expect(page.get_by_role("status")).to_have_text("Customer “Ada Diallo” blocked.")
     expect(page.locator("h1 .badge")).to_have_text("Blocked")
     expect(page.get_by_text("Status changed")).to_be_visible()
+    expect(page.get_by_text("Reason: Three chargebacks in a week")).to_be_visible()
     page.get_by_role("button", name="Activate").click()
     expect(page.locator("h1 .badge")).to_have_text("Active")
 
@@ -245,7 +250,9 @@ def test_pages_work_without_javascript(browser, live_server, merchant):
         expect(page).to_have_url(re.compile(r"/customers/\?search=binta$"))
         expect(page.locator("tbody tr")).to_have_count(1)
         page.get_by_role("link", name="Binta Sow").click()
-        page.get_by_role("button", name="Block").click()
+        page.get_by_role("link", name="Block").click()
+        page.get_by_label("Reason").fill("Suspected fraud")
+        page.get_by_role("button", name="Block customer").click()
         expect(page.get_by_role("status")).to_have_text("Customer “Binta Sow” blocked.")
         page.get_by_role("button", name="Log out").click()
         expect(page).to_have_url(re.compile(r"/accounts/login/$"))
