@@ -115,7 +115,7 @@ def test_delete_removes_the_customer_and_keeps_its_history(merchant):
     assert not Customer.objects.filter(pk=customer.pk).exists()
     actions = list(
         CustomerEvent.objects.filter(customer_id=customer.pk)
-        .order_by("created_at")
+        .order_by("number")
         .values_list("action", flat=True)
     )
     assert actions == ["created", "deleted"]
