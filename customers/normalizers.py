@@ -6,9 +6,12 @@ calls them from its validation, and every door (API, dashboard, admin, import) r
 through it. The list filters reuse the same functions, so a search matches what was stored.
 """
 
+import functools
+import gettext
 import json
 import math
 import re
+import unicodedata
 from decimal import Decimal
 
 import phonenumbers
@@ -90,32 +93,60 @@ def normalize_email(value: str) -> str:
     return value
 
 
+def _folded(name: str) -> str:
+    """A country name as people type it, compared without case, accents, hyphens or the kind of
+    apostrophe: "Côte d\u2019Ivoire", "cote d'ivoire" and "COTE-D'IVOIRE" are one."""
+    text = unicodedata.normalize("NFKD", name.replace("\u2019", "'").replace("\u2018", "'"))
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return " ".join(text.casefold().replace("-", " ").split())
+
+
+@functools.cache
+def _country_names() -> dict[str, str]:
+    """Every name of every country, in English and in French (pycountry's ISO 3166
+    translations), folded, to its alpha-2 code."""
+    french = gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=["fr"], fallback=True
+    )
+    names: dict[str, str] = {}
+    for country in pycountry.countries:
+        for attribute in ("name", "official_name", "common_name"):
+            name = getattr(country, attribute, None)
+            if name:
+                names.setdefault(_folded(name), country.alpha_2)
+                names.setdefault(_folded(french.gettext(name)), country.alpha_2)
+    for alias, code in COUNTRY_ALIASES.items():
+        names.setdefault(_folded(alias), code)
+    return names
+
+
 def normalize_country(value: str) -> str:
-    """ISO 3166-1 alpha-2 code from an alpha-2 or alpha-3 code or an English name, any case."""
+    """ISO 3166-1 alpha-2 code from an alpha-2 or alpha-3 code or a name in English or French
+    (any case, with or without accents: "Senegal", "Sénégal", "Côte d'Ivoire", "Nigéria")."""
     text = " ".join(value.split())
     if not text:
         return ""
-    code = COUNTRY_ALIASES.get(text.lower())
-    if code:
-        return code
     country = None
     if text.isalpha() and len(text) == 2:
         country = pycountry.countries.get(alpha_2=text.upper())
     elif text.isalpha() and len(text) == 3:
         country = pycountry.countries.get(alpha_3=text.upper())
-    if country is None and not text.isdigit():
+    if country is not None:
+        return country.alpha_2
+    code = _country_names().get(_folded(text))
+    if code:
+        return code
+    if not text.isdigit():
         try:
-            country = pycountry.countries.lookup(text)
+            return pycountry.countries.lookup(text).alpha_2
         except LookupError:
-            country = None
-    if country is None:
-        raise ValidationError(
-            "Country '%(value)s' is not an ISO 3166 country; use a code such as SN or SEN, "
-            "or an English name such as Senegal.",
-            code="invalid_country",
-            params={"value": text},
-        )
-    return country.alpha_2
+            pass
+    raise ValidationError(
+        "Country '%(value)s' is not an ISO 3166 country; use a code such as SN or SEN, "
+        "or a name in English or French such as Senegal or Sénégal.",
+        code="invalid_country",
+        params={"value": text},
+    )
 
 
 def normalize_currency(value: str) -> str:

@@ -205,8 +205,8 @@ def test_add_runs_the_customer_rules_and_shows_errors(root_client, merchant):
     errors = response.context["adminform"].form.errors
     assert errors["email"] == ["Enter a valid email address."]
     assert errors["country"] == [
-        "Country 'Atlantis' is not an ISO 3166 country; use a code such as SN or SEN, or an "
-        "English name such as Senegal."
+        "Country 'Atlantis' is not an ISO 3166 country; use a code such as SN or SEN, or a "
+        "name in English or French such as Senegal or Sénégal."
     ]
     assert errors["phone"] == [
         "Add the country code to the phone number (e.g. +221771234567), or set the "

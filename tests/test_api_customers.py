@@ -206,7 +206,7 @@ def test_create_reports_every_invalid_field_at_once(api):
                 "email": ["Enter a valid email address."],
                 "country": [
                     "Country 'Atlantis' is not an ISO 3166 country; use a code such as SN or "
-                    "SEN, or an English name such as Senegal."
+                    "SEN, or a name in English or French such as Senegal or Sénégal."
                 ],
                 "currency": [
                     "Currency 'ABC' is not an ISO 4217 currency code, e.g. XOF, NGN or KES."

@@ -165,8 +165,8 @@ def not_a_choice(value: str) -> list[str]:
 
 NOT_A_DATE = ["Enter an ISO 8601 date or date-time, e.g. 2026-06-05 or 2026-06-05T12:00:00Z."]
 NOT_A_COUNTRY = [
-    "Country 'Atlantis' is not an ISO 3166 country; use a code such as SN or SEN, or an "
-    "English name such as Senegal."
+    "Country 'Atlantis' is not an ISO 3166 country; use a code such as SN or SEN, or a "
+    "name in English or French such as Senegal or Sénégal."
 ]
 NOT_A_CURRENCY = ["Currency 'ABC' is not an ISO 4217 currency code, e.g. XOF, NGN or KES."]
 NOT_A_PHONE = ["Enter a valid phone number, e.g. +221771234567."]

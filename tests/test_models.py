@@ -116,7 +116,7 @@ def test_every_bad_field_is_reported_at_once_and_nothing_is_saved(merchant):
         "email": ["Enter a valid email address."],
         "country": [
             "Country 'Atlantis' is not an ISO 3166 country; use a code such as SN or SEN, "
-            "or an English name such as Senegal."
+            "or a name in English or French such as Senegal or Sénégal."
         ],
         "currency": ["Currency 'ABC' is not an ISO 4217 currency code, e.g. XOF, NGN or KES."],
         "website": ["Enter a website address that starts with http:// or https://."],

@@ -102,13 +102,33 @@ def test_country_accepts_alpha2_alpha3_and_english_name(raw, expected):
     assert normalize_country(raw) == expected
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Sénégal", "SN"),
+        ("SÉNÉGAL", "SN"),
+        ("Côte d\u2019Ivoire", "CI"),  # the apostrophe a French keyboard or word processor types
+        ("cote-d'ivoire", "CI"),
+        ("Nigéria", "NG"),
+        ("Cameroun", "CM"),
+        ("Bénin", "BJ"),
+        ("République démocratique du Congo", "CD"),
+        ("République du Congo", "CG"),
+        ("Royaume-Uni", "GB"),
+        ("États-Unis", "US"),
+    ],
+)
+def test_country_accepts_french_names_with_or_without_accents(raw, expected):
+    assert normalize_country(raw) == expected
+
+
 @pytest.mark.parametrize("raw", ["Atlantis", "XX", "XYZ", "686", "S"])
 def test_unknown_country_is_rejected_naming_the_value(raw):
     with pytest.raises(ValidationError) as error:
         normalize_country(raw)
     assert error.value.messages == [
         f"Country '{raw}' is not an ISO 3166 country; use a code such as SN or SEN, "
-        "or an English name such as Senegal."
+        "or a name in English or French such as Senegal or Sénégal."
     ]
 
 
