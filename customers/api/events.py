@@ -19,7 +19,7 @@ from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from .pagination import WHOLE_NUMBER
+from .pagination import WHOLE_NUMBER, cursor_parameters
 
 CURSOR_SALT = "customers.api.event-cursor"
 
@@ -113,27 +113,7 @@ class EventPagination(BasePagination):
         }
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
-        return [
-            {
-                "name": "limit",
-                "in": "query",
-                "required": False,
-                "description": f"Events per page, 1 to {self.max_limit}.",
-                "schema": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": self.max_limit,
-                    "default": self.default_limit,
-                },
-            },
-            {
-                "name": "cursor",
-                "in": "query",
-                "required": False,
-                "description": "`meta.next_cursor` of the previous page.",
-                "schema": {"type": "string", "minLength": 1},
-            },
-        ]
+        return cursor_parameters("Events", self.max_limit, self.default_limit)
 
 
 class CustomerEventPagination(EventPagination):

@@ -24,6 +24,31 @@ from customers.listing import TOTAL_CAP, KeysetPosition, page_rows
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
+def cursor_parameters(rows: str, max_limit: int, default_limit: int) -> list[dict]:
+    """The query parameters of a list walked by cursor only: ``limit`` and ``cursor``."""
+    return [
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "description": f"{rows} per page, 1 to {max_limit}.",
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": max_limit,
+                "default": default_limit,
+            },
+        },
+        {
+            "name": "cursor",
+            "in": "query",
+            "required": False,
+            "description": "`meta.next_cursor` of the previous page.",
+            "schema": {"type": "string", "minLength": 1},
+        },
+    ]
+
+
 class CustomerPagination(BasePagination):
     """``limit`` (1-100, default 20) with ``page`` (from 1) or ``cursor``.
 
@@ -236,24 +261,4 @@ class WebhookEndpointPagination(BasePagination):
         }
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
-        return [
-            {
-                "name": "limit",
-                "in": "query",
-                "required": False,
-                "description": f"Endpoints per page, 1 to {self.max_limit}.",
-                "schema": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": self.max_limit,
-                    "default": self.default_limit,
-                },
-            },
-            {
-                "name": "cursor",
-                "in": "query",
-                "required": False,
-                "description": "`meta.next_cursor` of the previous page.",
-                "schema": {"type": "string"},
-            },
-        ]
+        return cursor_parameters("Endpoints", self.max_limit, self.default_limit)
