@@ -2,9 +2,11 @@
 
 import io
 import re
+import zoneinfo
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from .api.exceptions import LengthRequired, PayloadTooLarge, error_response
 from .ids import uuid7
@@ -148,3 +150,23 @@ def client_address(request: HttpRequest) -> str:
         addresses = [address.strip() for address in forwarded.split(",")]
         return addresses[-min(proxies, len(addresses))]
     return request.META.get("REMOTE_ADDR", "")
+
+
+class MerchantTimeZoneMiddleware:
+    """The dashboard and the admin show times in the staff member's merchant's time zone
+    (``Merchant.time_zone``); the API always speaks UTC."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # Imported here: config.wsgi imports this module before the models are ready.
+        from .selectors import time_zone_for_user
+
+        if is_api_path(request.path) or not request.user.is_authenticated:
+            return self.get_response(request)
+        timezone.activate(zoneinfo.ZoneInfo(time_zone_for_user(request.user)))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -98,6 +98,14 @@ class Merchant(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
+    #: Where the merchant's staff read the dashboard's times (the API speaks UTC).
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[normalizers.validate_time_zone],
+        help_text="An IANA zone such as Africa/Dakar or Africa/Lagos: the dashboard shows "
+        "times in it (with UTC on hover); the API speaks UTC.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     #: The number and time of the merchant's latest event (``CustomerEvent.number``).
     last_event_number = models.BigIntegerField(default=0, editable=False)

@@ -12,6 +12,7 @@ import json
 import math
 import re
 import unicodedata
+import zoneinfo
 from decimal import Decimal
 
 import phonenumbers
@@ -147,6 +148,19 @@ def normalize_country(value: str) -> str:
         code="invalid_country",
         params={"value": text},
     )
+
+
+_time_zones = functools.cache(zoneinfo.available_timezones)
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name this machine knows (``Africa/Dakar``, ``UTC``)."""
+    if value not in _time_zones():
+        raise ValidationError(
+            "Time zone '%(value)s' is not known; use an IANA name such as Africa/Dakar.",
+            code="invalid_time_zone",
+            params={"value": value},
+        )
 
 
 def normalize_currency(value: str) -> str:

@@ -30,11 +30,23 @@ def merchant_ids_for_user(user: StaffUser) -> list[uuid.UUID]:
 
     Kept on the user object, which lives as long as its request: the tenancy of one page is
     asked for several times (its rows, its counts, its merchant column)."""
-    ids = getattr(user, "_merchant_ids", None)
-    if ids is None:
-        ids = list(merchants_for_user(user).values_list("pk", flat=True))
-        user._merchant_ids = ids  # type: ignore[union-attr]
-    return ids
+    return [pk for pk, _ in _merchants_of(user)]
+
+
+def _merchants_of(user: StaffUser) -> list[tuple[uuid.UUID, str]]:
+    """The user's merchants' (id, time zone), asked once per request."""
+    found = getattr(user, "_merchants", None)
+    if found is None:
+        found = list(merchants_for_user(user).values_list("pk", "time_zone"))
+        user._merchants = found  # type: ignore[union-attr]
+    return found
+
+
+def time_zone_for_user(user: StaffUser) -> str:
+    """The zone the dashboard shows ``user`` times in: their merchants' own, if they share one;
+    UTC otherwise (or for a user of none)."""
+    zones = {zone for _, zone in _merchants_of(user)}
+    return zones.pop() if len(zones) == 1 else "UTC"
 
 
 def scoped_to_user(queryset: QuerySet, user: StaffUser) -> QuerySet:

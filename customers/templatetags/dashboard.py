@@ -1,9 +1,13 @@
 """Presentation helpers for the dashboard templates: sortable headers, readable values and the
 lines of a customer's history."""
 
+import datetime
+
 import phonenumbers
 import pycountry
 from django import template
+from django.utils import dateformat, timezone
+from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.text import capfirst
 
@@ -14,6 +18,22 @@ from customers.normalizers import ADDRESS_KEYS, metadata_kind, metadata_text
 register = template.Library()
 
 EMPTY = "—"
+
+
+@register.simple_tag
+def moment(value: datetime.datetime | None, format: str = "j M Y, H:i"):
+    """A moment in the merchant's time zone, named, with UTC on hover and in ``datetime``."""
+    if value is None:
+        return EMPTY
+    local = timezone.localtime(value)
+    utc = value.astimezone(datetime.UTC)
+    return format_html(
+        '<time datetime="{}" title="{} UTC">{} {}</time>',
+        utc.isoformat().replace("+00:00", "Z"),
+        dateformat.format(utc, format),
+        dateformat.format(local, format),
+        local.tzname(),
+    )
 
 
 @register.inclusion_tag("customers/includes/sort_header.html", takes_context=True)
