@@ -18,13 +18,15 @@ from tests.factories import make_api_key, make_customer, make_user, make_webhook
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# Every WCAG 2 A/AA rule in the light theme; in the dark one only the rules about colour, as
+# nothing else changes with it (and axe's whole run is the slow part of the test).
+AXE_RULES = {
+    "light": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "dark": {"type": "rule", "values": ["color-contrast", "link-in-text-block"]},
+}
 
-RUN_AXE = """async (tags) => {
-  const results = await axe.run(document, {
-    runOnly: { type: "tag", values: tags },
-    resultTypes: ["violations"],
-  });
+RUN_AXE = """async (runOnly) => {
+  const results = await axe.run(document, { runOnly, resultTypes: ["violations"] });
   return results.violations.map((violation) => ({
     rule: violation.id,
     help: violation.help,
@@ -83,13 +85,8 @@ def refused(page, button: str):
 
 
 def test_axe_finds_no_violation_on_any_page_light_or_dark(page, log_in, merchant, dashboard):
+    """Every page, and a form showing its errors (the same includes as every form's)."""
     customer, endpoint = dashboard["customer"], dashboard["endpoint"]
-
-    def login_refused():
-        visit(page, "/accounts/login/")
-        page.get_by_label("Username").fill("nobody")
-        page.get_by_label("Password").fill("wrong")
-        refused(page, "Log in")
 
     def edit_refused():
         visit(page, f"/customers/{customer.pk}/edit/")
@@ -97,40 +94,39 @@ def test_axe_finds_no_violation_on_any_page_light_or_dark(page, log_in, merchant
         page.locator("#id_phone").fill("")
         refused(page, "Save changes")
 
-    def new_endpoint_refused():
-        visit(page, "/webhooks/new/")
-        page.get_by_label("URL").fill("ftp://example.com")
-        refused(page, "Create endpoint")
-
     pages = {
-        "login": login_refused,
         "overview": lambda: visit(page, "/"),
         "list": lambda: visit(page, "/customers/?limit=25"),
         "detail": lambda: visit(page, f"/customers/{customer.pk}/"),
-        "new customer": lambda: (visit(page, "/customers/new/"), refused(page, "Create customer")),
+        "new customer": lambda: visit(page, "/customers/new/"),
         "edit customer": edit_refused,
         "block": lambda: visit(page, f"/customers/{customer.pk}/block/"),
         "activity": lambda: visit(page, "/activity/"),
         "API keys": lambda: visit(page, "/api-keys/"),
         "webhooks": lambda: visit(page, "/webhooks/"),
-        "new endpoint": new_endpoint_refused,
+        "new endpoint": lambda: visit(page, "/webhooks/new/"),
         "endpoint": lambda: visit(page, f"/webhooks/{endpoint.pk}/"),
         "import": lambda: visit(page, "/imports/new/"),
         "not found": lambda: visit(page, "/customers/00000000-0000-4000-8000-000000000000/"),
     }
     page.add_init_script(path=str(AXE))
     found = {}
-    for name, open_page in pages.items():
-        if name == "overview":
-            log_in(make_user(merchant, group="Manager"))
-        open_page()
+
+    def check(name: str):
         assert page.evaluate("typeof axe") == "object", f"axe-core did not load on {name}"
         for scheme in ("light", "dark"):
             page.emulate_media(color_scheme=scheme)
-            violations = page.evaluate(RUN_AXE, AXE_TAGS)
+            violations = page.evaluate(RUN_AXE, AXE_RULES[scheme])
             if violations:
                 found[f"{name} ({scheme})"] = violations
         page.emulate_media(color_scheme="light")
+
+    visit(page, "/accounts/login/")
+    check("login")
+    log_in(make_user(merchant, group="Manager"))
+    for name, open_page in pages.items():
+        open_page()
+        check(name)
 
     assert found == {}
 
