@@ -4,6 +4,7 @@ whose refusals land next to the fields: a customer saved here is checked and rec
 as one sent to the API."""
 
 import copy
+import uuid
 from typing import cast
 
 from django import forms
@@ -410,6 +411,64 @@ class CustomerStatusForm(forms.Form):
         if blocking and not cleaned.get("reason") and "reason" not in self.errors:
             self.add_error("reason", self.BLOCK_NEEDS_A_REASON)
         return cleaned
+
+
+# --- bulk actions ---------------------------------------------------------------------------
+
+#: The most customers one bulk action takes: as many as the list's longest page shows.
+SELECTION_MAX = 100
+
+BULK_ACTIVATE, BULK_BLOCK, BULK_EXPORT, BULK_DELETE = "activate", "block", "export", "delete"
+
+
+class CustomerSelectionField(forms.Field):
+    """The ids of the customers ticked on the list, each once, in the list's order.
+
+    What is not an id is dropped here, as an id the user may not see is dropped when the
+    customers are read: a selection never tells whether a customer exists elsewhere."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": "Select at least one customer.",
+        "too_many": "Select at most %(limit)s customers at a time.",
+    }
+
+    def __init__(self, *, limit: int = SELECTION_MAX, **kwargs):
+        self.limit = limit
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> list[uuid.UUID]:
+        ids: dict[uuid.UUID, None] = {}
+        for raw in value or ():
+            try:
+                ids[uuid.UUID(str(raw))] = None
+            except ValueError:
+                continue
+        return list(ids)
+
+    def validate(self, value):
+        super().validate(value)
+        if len(value) > self.limit:
+            raise ValidationError(
+                self.error_messages["too_many"], code="too_many", params={"limit": self.limit}
+            )
+
+
+class CustomerBulkForm(forms.Form):
+    """What the list's bulk bar posts: an action and the ticked customers; then, from the
+    review page, ``confirmed``. ``query`` is the list's query string, to go back to it."""
+
+    action = forms.ChoiceField(
+        choices=[
+            (BULK_ACTIVATE, "Activate"),
+            (BULK_BLOCK, "Block"),
+            (BULK_EXPORT, "Export"),
+            (BULK_DELETE, "Delete"),
+        ]
+    )
+    ids = CustomerSelectionField()
+    query = forms.CharField(required=False, widget=forms.HiddenInput)
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 # --- API keys -------------------------------------------------------------------------------

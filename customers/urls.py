@@ -9,6 +9,7 @@ urlpatterns = [
     path("customers/", views.CustomerListView.as_view(), name="list"),
     path("customers/new/", views.CustomerCreateView.as_view(), name="create"),
     path("customers/export.csv", views.CustomerExportView.as_view(), name="export"),
+    path("customers/bulk/", views.CustomerBulkView.as_view(), name="bulk"),
     path("customers/<uuid:pk>/", views.CustomerDetailView.as_view(), name="detail"),
     path("customers/<uuid:pk>/edit/", views.CustomerUpdateView.as_view(), name="update"),
     path("customers/<uuid:pk>/delete/", views.CustomerDeleteView.as_view(), name="delete"),

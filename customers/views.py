@@ -6,6 +6,7 @@ they may do (``permission_required``). Another merchant's customer is a 404, exa
 did not exist; an action the user may not take is a 403 even when its button is hidden.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
@@ -23,6 +24,7 @@ from django.http import (
     HttpResponseBadRequest,
     HttpResponseRedirect,
     JsonResponse,
+    QueryDict,
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -49,7 +51,19 @@ from . import overview
 from .csvio import csv_response
 from .exceptions import CustomerNotFound
 from .filtersets import CustomerFilterSet, EventFilterSet, unknown_parameter_message
-from .forms import DASHBOARD, ApiKeyForm, CustomerForm, CustomerImportForm, CustomerStatusForm
+from .forms import (
+    BULK_ACTIVATE,
+    BULK_BLOCK,
+    BULK_DELETE,
+    BULK_EXPORT,
+    DASHBOARD,
+    SELECTION_MAX,
+    ApiKeyForm,
+    CustomerBulkForm,
+    CustomerForm,
+    CustomerImportForm,
+    CustomerStatusForm,
+)
 from .import_jobs import customer_import_cancel, customer_import_start
 from .listing import KeysetPosition, ListPaginator, list_total
 from .models import Customer, CustomerEvent, CustomerImport
@@ -197,7 +211,7 @@ class CustomerListView(CustomerAccessMixin, MerchantColumnMixin, FilterView):
     filterset_class = CustomerFilterSet
     template_name = "customers/customer_list.html"
     paginate_by = 20
-    page_sizes = (20, 50, 100)
+    page_sizes = (20, 50, SELECTION_MAX)
 
     def get(self, request, *args, **kwargs):
         # The filter form submits every input, and a box ticked per chosen status: the shared
@@ -254,6 +268,11 @@ class CustomerListView(CustomerAccessMixin, MerchantColumnMixin, FilterView):
             filter_problems=problems,
             filters_invalid=errors_above or bool(problems),
             errors_above=errors_above,
+            bulk_actions=[
+                action
+                for action in BULK_ACTIONS.values()
+                if self.request.user.has_perm(action.permission)
+            ],
         )
 
 
@@ -378,6 +397,162 @@ class CustomerBlockView(CustomerAccessMixin, DetailView):
     def get_context_data(self, **kwargs):
         form = CustomerStatusForm(initial={"status": Customer.Status.BLOCKED})
         return super().get_context_data(**kwargs, form=form)
+
+
+def list_url(query: str) -> str:
+    """The customers list with ``query``, its query string as the list gave it: read and
+    encoded again, so that it can only ever be a query string."""
+    query = QueryDict(query).urlencode()
+    return f"{reverse('customers:list')}?{query}".rstrip("?")
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    """One of the list's bulk actions: the permission it needs and the status it sets (none
+    for delete and export)."""
+
+    name: str
+    label: str
+    permission: str
+    done: str = ""
+    status: str = ""
+    danger: bool = False
+
+    @property
+    def asks_reason(self) -> bool:
+        return self.status == Customer.Status.BLOCKED
+
+    def changes(self, customer: Customer) -> bool:
+        return not self.status or customer.status != self.status
+
+    def summary(self, changed: int, unchanged: int, gone: int) -> str:
+        """What the flash message says, e.g. "1 customer deleted, 1 was already gone."."""
+
+        def were(count: int) -> str:
+            return f"{count} {'was' if count == 1 else 'were'}"
+
+        parts = [f"{changed} customer{'s' if changed != 1 else ''} {self.done}"]
+        if not changed:
+            parts = [f"No customer {self.done}"]
+        if unchanged:
+            parts.append(f"{were(unchanged)} already {Customer.Status(self.status).label.lower()}")
+        if gone:
+            parts.append(f"{were(gone)} already gone")
+        return ", ".join(parts) + "."
+
+
+_CHANGE = "customers.change_customer"
+BULK_ACTIONS: dict[str, BulkAction] = {
+    action.name: action
+    for action in [
+        BulkAction(
+            BULK_ACTIVATE,
+            "Activate",
+            _CHANGE,
+            done=CustomerStatusView.done[Customer.Status.ACTIVE],
+            status=Customer.Status.ACTIVE,
+        ),
+        BulkAction(
+            BULK_BLOCK,
+            "Block",
+            _CHANGE,
+            done=CustomerStatusView.done[Customer.Status.BLOCKED],
+            status=Customer.Status.BLOCKED,
+            danger=True,
+        ),
+        BulkAction(BULK_EXPORT, "Export", "customers.view_customer"),
+        BulkAction(BULK_DELETE, "Delete", "customers.delete_customer", done="deleted", danger=True),
+    ]
+}
+
+
+class CustomerBulkView(CustomerAccessMixin, MerchantColumnMixin, TemplateView):
+    """The customers ticked on the list, activated, blocked, deleted or exported (POST only).
+
+    The list posts the action and the ids; the review page lists who will change and who is
+    already as asked (blocking asks the reason, by ``CustomerStatusForm``'s rule), and posts
+    them again with ``confirmed``. Export changes nothing: the list's post is answered with the
+    CSV at once. Each action needs its own permission, on every post.
+
+    Only the user's merchants' customers are read: any other id is dropped, whether it exists
+    or not. Each customer is changed through the services in a transaction of its own, so one
+    that fails (or was deleted meanwhile) leaves the others changed; the flash message counts
+    them all."""
+
+    permission_required = "customers.view_customer"
+    http_method_names = ["post"]
+    template_name = "customers/customer_bulk_confirm.html"
+
+    def post(self, request, *args, **kwargs):
+        action = BULK_ACTIONS.get(request.POST.get("action", ""))
+        if action is None:
+            return HttpResponseBadRequest("Unknown action.")
+        if not request.user.has_perm(action.permission):
+            raise PermissionDenied
+        form = CustomerBulkForm(request.POST)
+        back = list_url(request.POST.get("query", ""))
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for message in errors:
+                    messages.error(request, str(message))
+            return HttpResponseRedirect(back)
+        ids = form.cleaned_data["ids"]
+        if action.name == BULK_EXPORT:
+            return csv_response(self.get_queryset().filter(pk__in=ids))
+        found = {customer.pk: customer for customer in self.get_queryset().filter(pk__in=ids)}
+        customers = [found[pk] for pk in ids if pk in found]
+        confirmed = form.cleaned_data["confirmed"]
+        status_form = None
+        if action.status:
+            data = {"status": action.status, "reason": request.POST.get("reason", "")}
+            status_form = CustomerStatusForm(data if confirmed else None)
+        if confirmed and (status_form is None or status_form.is_valid()):
+            reason = status_form.cleaned_data["reason"] if status_form else ""
+            self.apply(action, customers, gone=len(ids) - len(customers), reason=reason)
+            return HttpResponseRedirect(back)
+        context = self.get_context_data(
+            action=action,
+            customers=customers,
+            changing=[customer for customer in customers if action.changes(customer)],
+            unchanged=[customer for customer in customers if not action.changes(customer)],
+            status_label=Customer.Status(action.status).label.lower() if action.status else "",
+            form=status_form,
+            query=QueryDict(form.cleaned_data["query"]).urlencode(),
+            back=back,
+        )
+        # Back here after confirming: the reason was refused.
+        return self.render_to_response(context, status=400 if confirmed else 200)
+
+    def apply(self, action: BulkAction, customers: list[Customer], *, gone: int, reason: str):
+        changed, unchanged, failed = 0, 0, []
+        for customer in customers:
+            if not action.changes(customer):
+                unchanged += 1
+                continue
+            try:
+                if action.status:
+                    customer_set_status(
+                        customer=customer,
+                        status=action.status,
+                        actor=self.request.user,
+                        source=DASHBOARD,
+                        reason=reason,
+                    )
+                else:
+                    customer_delete(customer=customer, actor=self.request.user, source=DASHBOARD)
+            except CustomerNotFound:
+                gone += 1
+            except ValidationError as error:
+                failed.append((customer, error))
+            else:
+                changed += 1
+        messages.success(self.request, action.summary(changed, unchanged, gone))
+        for customer, refusal in failed:
+            messages.error(
+                self.request,
+                f"Customer “{customer.name}” could not be {action.done}: "
+                + " ".join(refusal.messages),
+            )
 
 
 class ApiKeyAccessMixin(PermissionRequiredMixin):

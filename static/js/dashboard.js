@@ -39,6 +39,30 @@ if (searchBox) {
   });
 }
 
+// "Select all on this page" (<input type="checkbox" data-select-all="form-id" hidden>): shown
+// by this script, it ticks or clears the boxes of that form's rows, and is half-ticked when
+// only some are. Without JavaScript the boxes are ticked one by one.
+document.querySelectorAll("[data-select-all]").forEach((all) => {
+  const boxes = Array.from(
+    document.querySelectorAll(`input[type="checkbox"][form="${all.dataset.selectAll}"]`),
+  );
+  if (!boxes.length) return;
+  const follow = () => {
+    const ticked = boxes.filter((box) => box.checked).length;
+    all.checked = ticked === boxes.length;
+    all.indeterminate = ticked > 0 && ticked < boxes.length;
+  };
+  all.addEventListener("change", () => {
+    boxes.forEach((box) => {
+      box.checked = all.checked;
+    });
+    all.indeterminate = false;
+  });
+  boxes.forEach((box) => box.addEventListener("change", follow));
+  follow(); // a page restored by "Back" keeps its ticks
+  all.hidden = false;
+});
+
 // A refused form: the focus starts on what is wrong (<div data-focus-on-load tabindex="-1">).
 const focusOnLoad = document.querySelector("[data-focus-on-load]");
 if (focusOnLoad) focusOnLoad.focus();

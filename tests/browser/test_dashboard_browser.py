@@ -91,7 +91,7 @@ def test_filter_form_keeps_the_filters_in_the_url(page, log_in, merchant):
     make_customer(merchant, name="Active Ada")
     page.goto("/customers/")
     page.get_by_text("More filters").click()
-    page.get_by_role("checkbox", name="Blocked").check()
+    page.get_by_role("checkbox", name="Blocked", exact=True).check()
     page.get_by_role("button", name="Apply filters").click()
     expect(page).to_have_url(re.compile(r"/customers/\?status=blocked$"))
     expect(page.locator("tbody tr")).to_have_count(1)
@@ -105,15 +105,15 @@ def test_the_status_filter_takes_several_statuses_as_the_api_does(page, log_in, 
     make_customer(merchant, name="Active Ada")
     page.goto("/customers/")
     page.get_by_text("More filters").click()
-    page.get_by_role("checkbox", name="Blocked").check()
-    page.get_by_role("checkbox", name="Pending KYC").check()
+    page.get_by_role("checkbox", name="Blocked", exact=True).check()
+    page.get_by_role("checkbox", name="Pending KYC", exact=True).check()
     page.get_by_role("button", name="Apply filters").click()
 
     # One shareable link, in the API's own form.
     expect(page).to_have_url(re.compile(r"/customers/\?status=pending_kyc%2Cblocked$"))
     expect(page.locator("tbody tr")).to_have_count(2)
-    expect(page.get_by_role("checkbox", name="Blocked")).to_be_checked()
-    expect(page.get_by_role("checkbox", name="Pending KYC")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Blocked", exact=True)).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Pending KYC", exact=True)).to_be_checked()
     expect(page.get_by_role("checkbox", name="Active", exact=True)).not_to_be_checked()
 
 
