@@ -323,3 +323,31 @@ def test_slash_goes_to_the_search_and_copy_buttons_copy_the_id_email_and_phone(
         button.click()
         expect(page.locator(f'[data-copy="{source}"]')).to_have_accessible_name("Copied")
         assert page.evaluate("navigator.clipboard.readText()") == copied
+
+
+def test_bulk_block_of_two_selected_rows_after_confirmation(page, log_in, merchant):
+    log_in(make_user(merchant, group="Editor"))
+    ada = make_customer(merchant, name="Ada Diallo")
+    make_customer(merchant, name="Binta Sow")
+    make_customer(merchant, name="Coumba Fall")
+    page.goto("/customers/?ordering=name")
+    select_all = page.get_by_role("checkbox", name="Select all on this page")
+    select_all.check()  # dashboard.js ticks every row, and clears them
+    expect(page.get_by_role("checkbox", name="Select Coumba Fall")).to_be_checked()
+    select_all.uncheck()
+    page.get_by_role("checkbox", name="Select Ada Diallo").check()
+    page.get_by_role("checkbox", name="Select Binta Sow").check()
+    page.get_by_role("button", name="Block selected").click()
+
+    expect(page.get_by_role("heading", name="Block 2 customers")).to_be_visible()
+    page.get_by_label("Reason").fill("Chargebacks from one card")
+    page.get_by_role("button", name="Block 2 customers").click()
+
+    expect(page).to_have_url(re.compile(r"/customers/\?ordering=name$"))
+    expect(page.get_by_role("status")).to_have_text("2 customers blocked.")
+    rows = page.locator("tbody tr")
+    expect(rows.filter(has_text="Blocked")).to_have_count(2)
+    expect(rows.filter(has_text="Coumba Fall")).to_contain_text("Active")
+    page.get_by_role("link", name="Ada Diallo").click()
+    expect(page).to_have_url(re.compile(rf"/customers/{ada.pk}/$"))
+    expect(page.get_by_text("Reason: Chargebacks from one card")).to_be_visible()
