@@ -38,6 +38,8 @@ def test_times_are_shown_in_the_merchants_zone_with_utc_on_hover(client, lagos):
         "5 Jun 2026, 13:00 WAT</time>"
     ) in body
     assert "times in Africa/Lagos" in body
+    listed = client.get(reverse("customers:list")).content.decode()
+    assert 'title="5 Jun 2026, 12:00:00 UTC">5 Jun 2026</time>' in listed
 
 
 def test_a_new_merchant_reads_utc(client, merchant):
