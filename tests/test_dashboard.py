@@ -985,24 +985,24 @@ def test_revoking_another_merchants_key_is_404(client, manager, other_merchant):
 # --- one FilterSet, two doors -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "",
-        "ordering=name",
-        "status=blocked,pending_kyc&ordering=name",
-        "is_active=false&ordering=-updated_at",
-        "country=Senegal&type=business",
-        "country=sen&ordering=name&limit=50",
-        "email=ADA@example.com",
-        "phone=%2B221+77+123+45+67",
-        "search=diallo&ordering=-name",
-        "created_after=2020-01-01&currency=XOF",
-        "ordering=name&limit=50&page=2",
-    ],
-)
-def test_same_query_string_gives_the_same_customers_in_dashboard_and_api(
-    client, viewer, merchant, other_merchant, query
+#: Query strings that the list's FilterSet reads the same way behind both doors.
+SHARED_QUERIES = [
+    "",
+    "ordering=name",
+    "status=blocked,pending_kyc&ordering=name",
+    "is_active=false&ordering=-updated_at",
+    "country=Senegal&type=business",
+    "country=sen&ordering=name&limit=50",
+    "email=ADA@example.com",
+    "phone=%2B221+77+123+45+67",
+    "search=diallo&ordering=-name",
+    "created_after=2020-01-01&currency=XOF",
+    "ordering=name&limit=50&page=2",
+]
+
+
+def test_every_query_string_gives_the_same_customers_in_dashboard_and_api(
+    client, viewer, merchant, other_merchant
 ):
     make_customer(merchant, name="Ada Diallo", email="ada@example.com", country="SN")
     make_customer(merchant, name="Moussa Diallo", phone="+221771234567", type="business")
@@ -1013,17 +1013,20 @@ def test_same_query_string_gives_the_same_customers_in_dashboard_and_api(
         make_customer(merchant, name=f"Filler {n:02d}", status="inactive" if n % 3 else "active")
     make_customer(other_merchant, name="Elsewhere Diallo", email="ada@example.com", country="SN")
     _, secret = make_api_key(merchant, scopes=["customers:read"])
+    logged_in(client, viewer)
+    api_client = Client()
 
-    dashboard = logged_in(client, viewer).get(f"{reverse('customers:list')}?{query}")
-    assert dashboard.status_code == 200
-    dashboard_ids = [str(customer.pk) for customer in dashboard.context["object_list"]]
+    for query in SHARED_QUERIES:
+        dashboard = client.get(f"{reverse('customers:list')}?{query}")
+        assert dashboard.status_code == 200, query
+        dashboard_ids = [str(customer.pk) for customer in dashboard.context["object_list"]]
 
-    api = Client().get(f"/api/v1/customers?{query}", HTTP_AUTHORIZATION=f"Bearer {secret}")
-    assert api.status_code == 200, api.content
-    api_ids = [customer["id"] for customer in api.json()["data"]]
+        api = api_client.get(f"/api/v1/customers?{query}", HTTP_AUTHORIZATION=f"Bearer {secret}")
+        assert api.status_code == 200, (query, api.content)
+        api_ids = [customer["id"] for customer in api.json()["data"]]
 
-    assert dashboard_ids == api_ids
-    assert dashboard.context["paginator"].count == api.json()["meta"]["total"]
+        assert dashboard_ids == api_ids, query
+        assert dashboard.context["paginator"].count == api.json()["meta"]["total"], query
 
 
 def test_notes_keep_their_line_breaks_and_no_padding(client, viewer, merchant):
