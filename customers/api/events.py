@@ -11,7 +11,6 @@ feed's filters are ``customers.filtersets.EventFilterSet``, shared with the dash
 """
 
 import uuid
-from typing import Any
 
 from django.core import signing
 from django.db.models import Q, QuerySet
@@ -19,7 +18,7 @@ from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from .pagination import WHOLE_NUMBER, cursor_parameters
+from .pagination import WHOLE_NUMBER, cursor_parameters, cursor_response_schema
 
 CURSOR_SALT = "customers.api.event-cursor"
 
@@ -90,27 +89,8 @@ class EventPagination(BasePagination):
     def get_paginated_response(self, data) -> Response:
         return Response({"data": data, "meta": self.meta})
 
-    def get_paginated_response_schema(self, schema: dict) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "required": ["data", "meta"],
-            "properties": {
-                "data": schema,
-                "meta": {
-                    "type": "object",
-                    "required": ["limit", "has_more", "next_cursor"],
-                    "properties": {
-                        "limit": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
-                        "has_more": {"type": "boolean"},
-                        "next_cursor": {
-                            "type": "string",
-                            "nullable": True,
-                            "description": "Pass as `cursor` for the next page.",
-                        },
-                    },
-                },
-            },
-        }
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return cursor_response_schema(schema, self.max_limit, "Pass as `cursor` for the next page.")
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         return cursor_parameters("Events", self.max_limit, self.default_limit)

@@ -24,6 +24,26 @@ from customers.listing import TOTAL_CAP, KeysetPosition, page_rows
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
+def cursor_response_schema(schema: dict, max_limit: int, next_cursor: str) -> dict:
+    """The envelope of a page of a list walked by cursor only: ``data`` and its ``meta``."""
+    return {
+        "type": "object",
+        "required": ["data", "meta"],
+        "properties": {
+            "data": schema,
+            "meta": {
+                "type": "object",
+                "required": ["limit", "has_more", "next_cursor"],
+                "properties": {
+                    "limit": {"type": "integer", "minimum": 1, "maximum": max_limit},
+                    "has_more": {"type": "boolean"},
+                    "next_cursor": {"type": "string", "nullable": True, "description": next_cursor},
+                },
+            },
+        },
+    }
+
+
 def cursor_parameters(rows: str, max_limit: int, default_limit: int) -> list[dict]:
     """The query parameters of a list walked by cursor only: ``limit`` and ``cursor``."""
     return [
@@ -238,27 +258,11 @@ class WebhookEndpointPagination(BasePagination):
         return Response({"data": data, "meta": self.meta})
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
-        return {
-            "type": "object",
-            "required": ["data", "meta"],
-            "properties": {
-                "data": schema,
-                "meta": {
-                    "type": "object",
-                    "required": ["limit", "has_more", "next_cursor"],
-                    "properties": {
-                        "limit": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
-                        "has_more": {"type": "boolean"},
-                        "next_cursor": {
-                            "type": "string",
-                            "nullable": True,
-                            "description": "Pass as `cursor` for the next page; null when "
-                            "has_more is false.",
-                        },
-                    },
-                },
-            },
-        }
+        return cursor_response_schema(
+            schema,
+            self.max_limit,
+            "Pass as `cursor` for the next page; null when has_more is false.",
+        )
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         return cursor_parameters("Endpoints", self.max_limit, self.default_limit)
