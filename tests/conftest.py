@@ -3,7 +3,7 @@ import os
 import pytest
 from django.conf import settings
 
-from tests.factories import make_merchant
+from tests.factories import make_merchant, make_user
 
 
 @pytest.fixture
@@ -14,6 +14,24 @@ def merchant(db):
 @pytest.fixture
 def other_merchant(db):
     return make_merchant("Lagos Goods", slug="lagos-goods")
+
+
+# Staff of ``merchant``, one per staff group.
+
+
+@pytest.fixture
+def viewer(merchant):
+    return make_user(merchant, group="Viewer", username="vera")
+
+
+@pytest.fixture
+def editor(merchant):
+    return make_user(merchant, group="Editor", username="eddie")
+
+
+@pytest.fixture
+def manager(merchant):
+    return make_user(merchant, group="Manager", username="mona")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -14,11 +14,6 @@ pytestmark = pytest.mark.django_db
 URL = reverse("customers:activity")
 
 
-@pytest.fixture
-def viewer(merchant):
-    return make_user(merchant, group="Viewer", username="vera")
-
-
 def shown(response) -> list[tuple[str, str]]:
     return [(event.get_action_display(), event.source) for event in response.context["events"]]
 

@@ -23,21 +23,6 @@ LIST = reverse("customers:list")
 
 
 @pytest.fixture
-def viewer(merchant):
-    return make_user(merchant, group="Viewer", username="vera")
-
-
-@pytest.fixture
-def editor(merchant):
-    return make_user(merchant, group="Editor", username="eddie")
-
-
-@pytest.fixture
-def manager(merchant):
-    return make_user(merchant, group="Manager", username="mona")
-
-
-@pytest.fixture
 def ada(merchant):
     return make_customer(merchant, name="Ada Diallo", email="ada@example.com")
 

@@ -30,21 +30,6 @@ LOGIN = reverse("login")
 
 
 @pytest.fixture
-def viewer(merchant):
-    return make_user(merchant, group="Viewer", username="vera")
-
-
-@pytest.fixture
-def editor(merchant):
-    return make_user(merchant, group="Editor", username="eddie")
-
-
-@pytest.fixture
-def manager(merchant):
-    return make_user(merchant, group="Manager", username="mona")
-
-
-@pytest.fixture
 def customer(merchant):
     return make_customer(merchant, name="Ada Diallo", email="ada@example.com", country="SN")
 

@@ -33,16 +33,6 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-@pytest.fixture
-def editor(merchant):
-    return make_user(merchant, group="Editor", username="eddie")
-
-
-@pytest.fixture
-def viewer(merchant):
-    return make_user(merchant, group="Viewer", username="vera")
-
-
 def upload(client, content: str | bytes, name: str = "customers.csv", **data):
     body = content.encode() if isinstance(content, str) else content
     return client.post(IMPORT, {"file": SimpleUploadedFile(name, body), **data})

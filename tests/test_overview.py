@@ -16,11 +16,6 @@ from webhooks.services import endpoint_create
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def viewer(merchant):
-    return make_user(merchant, group="Viewer")
-
-
 def overview(client, user):
     client.force_login(user)
     response = client.get("/")

@@ -6,7 +6,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from customers.models import Customer
-from tests.factories import make_api_key, make_customer, make_user
+from tests.factories import make_api_key, make_customer
 from tests.test_admin import address_inputs, amadou_form, change_url, metadata_inputs
 from tests.test_dashboard import customer_form_data, logged_in
 
@@ -92,11 +92,6 @@ def test_a_5000_digit_number_is_400_not_500(api):
 
 
 # --- the dashboard ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def editor(merchant):
-    return make_user(merchant, group="Editor", username="eddie")
 
 
 @pytest.mark.parametrize(

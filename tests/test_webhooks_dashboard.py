@@ -19,11 +19,6 @@ CREATE = reverse("webhooks:endpoint_create")
 
 
 @pytest.fixture
-def manager(merchant):
-    return make_user(merchant, group="Manager", username="mona")
-
-
-@pytest.fixture
 def endpoint(merchant):
     endpoint, _ = endpoint_create(
         merchant=merchant, actor="user:x", url=HOOK, events=["*"], description="Orders"
