@@ -13,8 +13,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import models, router
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -439,18 +440,40 @@ class Customer(models.Model):
         # is per merchant: check it whatever the form shows.
         exclude = set(exclude or ()) - {"merchant"}
         errors: dict[str, list[ValidationError]] = {}
-        using = router.db_for_write(type(self), instance=self)
         for constraint in self._meta.constraints:
             field = self.UNIQUE_FIELDS.get(constraint.name)
-            if field is None:
-                continue
-            try:
-                # django-stubs do not declare BaseConstraint.validate (Django 4.1+).
-                constraint.validate(type(self), self, exclude=exclude, using=using)  # type: ignore[attr-defined]
-            except ValidationError as error:
-                errors.setdefault(field, []).append(error)
+            if not field or field in exclude or not getattr(self, field):
+                continue  # an empty email or reference is outside its constraint (not "")
+            if self._clashes(constraint):
+                errors[field] = [
+                    ValidationError(
+                        constraint.get_violation_error_message(),
+                        code=constraint.violation_error_code,
+                    )
+                ]
         if errors:
             raise ValidationError(errors)
+
+    def _clashes(self, constraint: models.UniqueConstraint) -> bool:
+        """Whether another customer holds this one's values under ``constraint``.
+
+        The constraint's own expressions and condition, asked as the one query its index
+        answers. (Django's ``constraint.validate()`` would first have the database evaluate the
+        condition against every field of this customer, in a savepoint: three times as long.)
+        """
+        values = {
+            F(field.name): Value(getattr(self, field.attname), field)
+            for field in self._meta.concrete_fields
+        }
+        keys = constraint.expressions or [F(name) for name in constraint.fields]
+        others = type(self)._default_manager.using(router.db_for_write(type(self), instance=self))
+        others = others.filter(
+            constraint.condition,
+            *[Exact(key, key.replace_expressions(values)) for key in keys],
+        )
+        if not self._state.adding:
+            others = others.exclude(pk=self.pk)
+        return others.exists()
 
     def clean(self):
         if not self.email and not self.phone:

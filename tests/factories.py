@@ -78,3 +78,10 @@ def make_webhook_endpoint(merchant: Merchant, **fields) -> WebhookEndpoint:
     fields.setdefault("url", f"http://127.0.0.1:9/hooks/{next(_sequence)}")
     endpoint, _secret = endpoint_create(merchant=merchant, actor="user:tests", **fields)
     return endpoint
+
+
+def unique_checks(queries) -> list[str]:
+    """Of captured queries, those that look for another customer with the same email or
+    reference."""
+    clash = 'SELECT 1 AS "a" FROM "customers_customer" WHERE (NOT ('
+    return [q["sql"] for q in queries if q["sql"].startswith(clash)]

@@ -8,7 +8,13 @@ from pytest_django.asserts import assertInHTML
 from rest_framework.test import APIClient
 
 from customers.models import ApiKey, Customer, CustomerEvent
-from tests.factories import make_api_key, make_customer, make_merchant, make_user
+from tests.factories import (
+    make_api_key,
+    make_customer,
+    make_merchant,
+    make_user,
+    unique_checks,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -295,8 +301,7 @@ def test_a_save_checks_each_unique_constraint_once(root_client, customers):
     with CaptureQueriesContext(connection) as queries:
         response = root_client.post(change_url(customers["amadou"]), amadou_form(name="Ba"))
     assert response.status_code == 302
-    unique_checks = [q for q in queries if 'FROM "customers_customer" U0' in q["sql"]]
-    assert len(unique_checks) == 2  # email and reference, by the service only
+    assert len(unique_checks(queries)) == 2  # email and reference, by the service only
 
 
 def test_saving_a_customer_deleted_meanwhile_says_so(root_client, customers, deleted_meanwhile):

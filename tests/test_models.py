@@ -4,6 +4,7 @@ database constraints behind them."""
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from customers.ids import uuid7
 from customers.models import Customer
@@ -178,6 +179,24 @@ def test_many_customers_without_email_or_reference_do_not_collide(merchant):
     make_customer(merchant, phone="+221771234567")
     make_customer(merchant, phone="+221771234568")
     assert Customer.objects.filter(email="", reference="").count() == 2
+
+
+def test_uniqueness_check_costs_one_query_per_non_empty_unique_field(
+    merchant, django_assert_num_queries
+):
+    customer = Customer(merchant=merchant, name="Ada", email="ada@example.com", reference="CUS-9")
+    with django_assert_num_queries(2):
+        customer.validate_constraints()
+    customer.reference = ""
+    with django_assert_num_queries(1):
+        customer.validate_constraints()
+
+
+def test_the_unique_constraints_leave_out_exactly_the_empty_value():
+    """What the uniqueness check relies on to skip the database's reading of the conditions."""
+    for constraint in Customer._meta.constraints:
+        if field := Customer.UNIQUE_FIELDS.get(constraint.name):
+            assert constraint.condition == ~Q(**{field: ""})
 
 
 def raw_insert(merchant, **fields):

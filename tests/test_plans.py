@@ -14,13 +14,14 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from customers.demo import insert_generated_customers
 from customers.models import Customer, CustomerCount, CustomerEvent, Merchant
-from tests.factories import make_api_key, make_customer, make_merchant, make_user
+from tests.factories import make_api_key, make_customer, make_merchant, make_user, unique_checks
 from webhooks.models import WebhookAttempt, WebhookDelivery
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("plans")]
@@ -201,6 +202,26 @@ def test_one_customer_is_found_by_its_id(registry):
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
         assert rows_read(cursor.fetchone()[0][0]["Plan"]) == 1
+
+
+@pytest.mark.django_db
+def test_the_uniqueness_check_before_a_write_finds_a_clash_in_its_index(registry):
+    sample = registry["sample"]
+    twin = Customer(
+        merchant=registry["merchant"], email=sample.email.upper(), reference=sample.reference
+    )
+    with CaptureQueriesContext(connection) as captured, pytest.raises(ValidationError) as refused:
+        twin.validate_constraints()
+    assert set(refused.value.message_dict) == {"email", "reference"}
+    assert len(unique_checks(captured.captured_queries)) == 2
+    for sql in unique_checks(captured.captured_queries):
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+            plan = cursor.fetchone()[0][0]["Plan"]
+        assert index_names(plan) & {
+            "customer_unique_email_per_merchant", "customer_unique_reference_per_merchant"
+        }, json.dumps(plan)  # fmt: skip
+        assert rows_read(plan) == 1, json.dumps(plan)
 
 
 # --- the event feed ---------------------------------------------------------------------------
