@@ -3,12 +3,15 @@ flash messages, the CSV export and the cost of the list page."""
 
 import csv
 import io
+import re
 import uuid
 
 import pytest
+from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.forms.renderers import DjangoTemplates, TemplatesSetting
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -1166,3 +1169,22 @@ def test_statuses_ticked_in_the_form_become_the_apis_one_value(client, viewer, m
         box.data["value"] for box in shared.context["filter"].form["status"] if box.data["selected"]
     ]
     assert ticked_boxes == ["pending_kyc", "blocked"]
+
+
+@pytest.mark.parametrize("value", ["SN", "", None])
+def test_a_select_is_written_exactly_as_djangos_own_template_writes_it(value):
+    """The project's select template writes its options itself (a country list is hundreds of
+    them); the markup is Django's, groups, selection and escaping included."""
+    widget = forms.Select(
+        choices=[
+            ("", "—"),
+            ("West Africa", [("SN", "Sénégal"), ("CI", "Côte d'Ivoire")]),
+            ("X<Y", "<b>Tag</b> & “quotes”"),
+        ],
+        attrs={"id": "id_country", "required": True, "data-note": 'say "hi"'},
+    )
+
+    def written(renderer) -> str:
+        return re.sub(r">\s+<", "><", widget.render("country", value, renderer=renderer)).strip()
+
+    assert written(TemplatesSetting()) == written(DjangoTemplates())
