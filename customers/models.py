@@ -7,6 +7,7 @@ constraints in ``Customer.Meta``. Writes go through ``customers.services``.
 import hashlib
 import hmac
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -444,6 +445,7 @@ class Customer(models.Model):
             field = self.UNIQUE_FIELDS.get(constraint.name)
             if not field or field in exclude or not getattr(self, field):
                 continue  # an empty email or reference is outside its constraint (not "")
+            assert isinstance(constraint, models.UniqueConstraint)
             if self._clashes(constraint):
                 errors[field] = [
                     ValidationError(
@@ -465,7 +467,8 @@ class Customer(models.Model):
             F(field.name): Value(getattr(self, field.attname), field)
             for field in self._meta.concrete_fields
         }
-        keys = constraint.expressions or [F(name) for name in constraint.fields]
+        # F() and Lower() alike, which django-stubs type as Combinable.
+        keys: list[Any] = list(constraint.expressions) or [F(name) for name in constraint.fields]
         others = type(self)._default_manager.using(router.db_for_write(type(self), instance=self))
         others = others.filter(
             constraint.condition,
