@@ -161,7 +161,10 @@ FormClass = type[forms.Form]
 class CustomerFilterSet(django_filters.FilterSet):
     """Filters, search and ordering of SPEC's customer list; all of them combine with AND."""
 
-    #: ``ordering`` value → ORDER BY; the id breaks ties so keyset pagination is exact.
+    #: ``ordering`` value → ORDER BY; the id breaks ties so keyset pagination is exact. Each is
+    #: the column order of one (merchant, …, id) index, every column the same way: the index
+    #: serves it read forwards or backwards. Status, type and country keep equal values newest
+    #: last (or first, reversed), as their indexes hold them.
     ORDERINGS = {
         "created_at": ("created_at", "id"),
         "-created_at": ("-created_at", "-id"),
@@ -169,6 +172,12 @@ class CustomerFilterSet(django_filters.FilterSet):
         "-name": ("-name", "-id"),
         "updated_at": ("updated_at", "id"),
         "-updated_at": ("-updated_at", "-id"),
+        "status": ("status", "created_at", "id"),
+        "-status": ("-status", "-created_at", "-id"),
+        "type": ("type", "created_at", "id"),
+        "-type": ("-type", "-created_at", "-id"),
+        "country": ("country", "created_at", "id"),
+        "-country": ("-country", "-created_at", "-id"),
     }
     DEFAULT_ORDERING = "-created_at"
     #: Filters whose matches the kept counts can total (``CustomerCount``); ordering counts none.
@@ -236,7 +245,9 @@ class CustomerFilterSet(django_filters.FilterSet):
         method="filter_ordering",
         label="Order by",
         empty_label=None,
-        help_text="created_at, name or updated_at; a leading '-' reverses. Default -created_at.",
+        help_text="created_at, name, updated_at, status, type or country; a leading '-' "
+        "reverses. Status, type and country sort by their codes (no country first), then by "
+        "created_at the same way. Default -created_at.",
     )
 
     class Meta:

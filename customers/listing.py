@@ -87,43 +87,74 @@ CURSOR_SALT = "customers.api.cursor"
 
 
 class KeysetPosition:
-    """Where a cursor points: just after the row with ``value`` in the ordering column and
-    ``id``, in ``ordering`` (e.g. ``-created_at``)."""
+    """Where a cursor points: just after the row whose ordering columns hold ``values`` and
+    whose id is ``pk``, in ``ordering``: a key of ``CustomerFilterSet.ORDERINGS`` (``status``
+    is ``status, created_at, id``). The other lists walked newest first by keyset (Activity's
+    events, the webhook endpoints) use its ``-created_at`` the same way."""
 
-    def __init__(self, ordering: str, value, pk: uuid.UUID):
-        self.ordering, self.value, self.pk = ordering, value, pk
+    def __init__(self, ordering: str, values: Sequence, pk: uuid.UUID):
+        self.ordering, self.values, self.pk = ordering, tuple(values), pk
+        self.columns = self.columns_of(ordering)
+        if len(self.values) != len(self.columns):
+            raise ValueError(f"{ordering} orders by {len(self.columns)} columns before the id")
 
-    @property
-    def column(self) -> str:
-        return self.ordering.lstrip("-")
+    @staticmethod
+    def columns_of(ordering: str) -> tuple[str, ...]:
+        """The columns ``ordering`` sorts by before the id: ``("status", "created_at")``."""
+        try:
+            *columns, _id = CustomerFilterSet.ORDERINGS[ordering]
+        except KeyError:
+            raise ValueError(f"no ordering {ordering!r}") from None
+        return tuple(column.lstrip("-") for column in columns)
 
     @property
     def descending(self) -> bool:
+        # Every column of an ordering goes the same way (see CustomerFilterSet.ORDERINGS).
         return self.ordering.startswith("-")
 
     def rows_after(self) -> Q:
-        """Rows strictly after this position, written so the database can range-scan the
-        (merchant, column, id) index: ``column >= v AND (column > v OR id > pk)``."""
-        before, after = ("lt", "lte") if self.descending else ("gt", "gte")
-        return Q(**{f"{self.column}__{after}": self.value}) & (
-            Q(**{f"{self.column}__{before}": self.value}) | Q(**{f"pk__{before}": self.pk})
-        )
+        """Rows strictly after this position, ``(c1, …, cn, id) > (v1, …, vn, pk)`` (``<``
+        when descending), written so the database range-scans the (merchant, c1, …, cn, id)
+        index from the first column's value on::
+
+            c1 >= v1 AND (c1 > v1 OR (c1 = v1 AND c2 > v2) OR … OR (c1 = v1 AND … AND id > pk))
+
+        Every ordering column is NOT NULL: a NULL would compare neither before nor after the
+        position, and its row would drop out of the walk."""
+        strictly, from_on = ("lt", "lte") if self.descending else ("gt", "gte")
+        keys = (*self.columns, "pk")
+        values = (*self.values, self.pk)
+        after, equal_so_far = Q(), Q()
+        for key, value in zip(keys, values, strict=True):
+            after |= equal_so_far & Q(**{f"{key}__{strictly}": value})
+            equal_so_far &= Q(**{key: value})
+        return Q(**{f"{keys[0]}__{from_on}": values[0]}) & after
 
     def encode(self) -> str:
-        value = self.value.isoformat() if isinstance(self.value, datetime.datetime) else self.value
-        return signing.dumps([self.ordering, value, str(self.pk)], salt=CURSOR_SALT, compress=True)
+        values = [
+            value.isoformat() if isinstance(value, datetime.datetime) else value
+            for value in self.values
+        ]
+        return signing.dumps([self.ordering, values, str(self.pk)], salt=CURSOR_SALT, compress=True)
 
     @classmethod
     def decode(cls, cursor: str) -> "KeysetPosition":
-        """The position a cursor encodes; ``ValueError`` for anything not issued by us."""
+        """The position a cursor encodes; ``ValueError`` for anything not issued by us. A cursor
+        issued when every ordering had one column holds that column's value alone, and still
+        reads as the position it was."""
         try:
-            ordering, value, pk = signing.loads(cursor, salt=CURSOR_SALT)
-            if ordering.lstrip("-").endswith("_at"):
-                value = datetime.datetime.fromisoformat(value)
-            return cls(ordering, value, uuid.UUID(pk))
+            ordering, values, pk = signing.loads(cursor, salt=CURSOR_SALT)
+            if not isinstance(values, list):
+                values = [values]
+            values = [
+                datetime.datetime.fromisoformat(value) if column.endswith("_at") else value
+                for column, value in zip(cls.columns_of(ordering), values, strict=True)
+            ]
+            return cls(ordering, values, uuid.UUID(pk))
         except (signing.BadSignature, TypeError, ValueError, AttributeError) as error:
             raise ValueError("not a cursor") from error
 
     @classmethod
     def after_row(cls, ordering: str, row) -> "KeysetPosition":
-        return cls(ordering, getattr(row, ordering.lstrip("-")), row.pk)
+        values = [getattr(row, column) for column in cls.columns_of(ordering)]
+        return cls(ordering, values, row.pk)

@@ -8,6 +8,7 @@ from django.core import signing
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from customers.filtersets import CustomerFilterSet
 from customers.models import Customer
 from tests.factories import make_api_key, make_customer
 
@@ -184,6 +185,7 @@ NOT_A_PHONE = ["Enter a valid phone number, e.g. +221771234567."]
         ({"created_after": "yesterday"}, {"created_after": NOT_A_DATE}),
         ({"created_before": "2026-02-30"}, {"created_before": NOT_A_DATE}),
         ({"ordering": "email"}, {"ordering": not_a_choice("email")}),
+        ({"ordering": "status,name"}, {"ordering": not_a_choice("status,name")}),
         ({"type": "person", "limit": "5"}, {"type": not_a_choice("person")}),
     ],
 )
@@ -271,6 +273,15 @@ def test_a_query_parameter_on_one_customer_is_400(api, registry):
         ("-name", ["Wanjiru Kamau", "Kofi Mensah", "Chidi Okafor", "Awa Diop"]),
         ("updated_at", ["Awa Diop", "Chidi Okafor", "Kofi Mensah", "Wanjiru Kamau"]),
         ("-updated_at", ["Wanjiru Kamau", "Kofi Mensah", "Chidi Okafor", "Awa Diop"]),
+        # active, blocked, inactive, pending_kyc
+        ("status", ["Awa Diop", "Chidi Okafor", "Wanjiru Kamau", "Kofi Mensah"]),
+        ("-status", ["Kofi Mensah", "Wanjiru Kamau", "Chidi Okafor", "Awa Diop"]),
+        # business, then the individuals oldest first; reversed, newest first
+        ("type", ["Chidi Okafor", "Awa Diop", "Kofi Mensah", "Wanjiru Kamau"]),
+        ("-type", ["Wanjiru Kamau", "Kofi Mensah", "Awa Diop", "Chidi Okafor"]),
+        # GH, KE, NG, SN
+        ("country", ["Kofi Mensah", "Wanjiru Kamau", "Chidi Okafor", "Awa Diop"]),
+        ("-country", ["Awa Diop", "Chidi Okafor", "Wanjiru Kamau", "Kofi Mensah"]),
     ],
 )
 def test_ordering(api, registry, ordering, expected):
@@ -289,6 +300,17 @@ def test_equal_names_are_ordered_by_id(api, merchant):
     ids = [row["id"] for row in api.get(URL, {"ordering": "name"}).json()["data"]]
 
     assert ids == sorted(str(twin.pk) for twin in twins)
+
+
+def test_every_ordering_is_the_column_order_of_an_index_read_one_way():
+    indexes = [tuple(index.fields) for index in Customer._meta.indexes]
+    for ordering, columns in CustomerFilterSet.ORDERINGS.items():
+        assert columns[0] == ordering
+        assert len({column.startswith("-") for column in columns}) == 1, ordering
+        bare = tuple(column.lstrip("-") for column in columns)
+        assert ("merchant", *bare) in indexes, ordering
+        assert bare[-1] == "id"
+        assert not any(Customer._meta.get_field(column).null for column in bare), ordering
 
 
 def test_a_phone_like_search_still_finds_a_reference_as_typed(api, registry, merchant):
@@ -428,9 +450,7 @@ def walk(api, params: dict) -> tuple[list[str], list[dict]]:
     return seen, metas
 
 
-@pytest.mark.parametrize(
-    "ordering", ["created_at", "-created_at", "name", "-name", "updated_at", "-updated_at"]
-)
+@pytest.mark.parametrize("ordering", CustomerFilterSet.ORDERINGS)
 def test_a_cursor_walk_returns_every_row_once_in_order(api, registry, ordering):
     seen, metas = walk(api, {"limit": 1, "ordering": ordering})
 
@@ -510,6 +530,119 @@ def test_a_cursor_with_another_ordering_is_400(api, registry):
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {
         "cursor": ["This cursor was issued for ordering=name; send that ordering with it."]
+    }
+
+
+@pytest.fixture
+def crowd(merchant) -> list[Customer]:
+    """Twenty-four customers in long runs of equal status, type and country (some with no
+    country), created at three moments: rows that tie on a column and on its created_at too,
+    which only the id tells apart."""
+    statuses, countries = ["active", "blocked"], ["SN", "", "NG", "SN"]
+    customers = []
+    for n in range(24):
+        customer = make_customer(
+            merchant,
+            name=f"Crowd {n:02d}",
+            status=statuses[n % 2],
+            country=countries[n % 4],
+            type="business" if n % 5 == 0 else "individual",
+        )
+        Customer.objects.filter(pk=customer.pk).update(created_at=at(1 + n % 3))
+        customers.append(Customer.objects.get(pk=customer.pk))
+    return customers
+
+
+def in_order(customers: list[Customer], ordering: str) -> list[str]:
+    """The ids of ``customers`` in ``ordering``, sorted here rather than by the database."""
+    columns = [column.lstrip("-") for column in CustomerFilterSet.ORDERINGS[ordering]]
+    ordered = sorted(
+        customers,
+        key=lambda customer: [getattr(customer, column) for column in columns],
+        reverse=ordering.startswith("-"),
+    )
+    return [str(customer.pk) for customer in ordered]
+
+
+SEVERAL_COLUMNS = ["status", "-status", "type", "-type", "country", "-country"]
+
+
+@pytest.mark.parametrize("ordering", SEVERAL_COLUMNS)
+def test_a_cursor_walk_through_ties_returns_every_row_once_in_order(api, crowd, ordering):
+    response = api.get(URL, {"limit": 5, "ordering": ordering})
+    seen = [row["id"] for row in response.json()["data"]]
+    while cursor := response.json()["meta"]["next_cursor"]:
+        response = api.get(URL, {"limit": 5, "ordering": ordering, "cursor": cursor})
+        assert response.status_code == 200, response.json()
+        seen += [row["id"] for row in response.json()["data"]]
+
+    assert seen == in_order(crowd, ordering)
+
+
+@pytest.mark.parametrize("ordering", SEVERAL_COLUMNS)
+def test_pages_through_ties_return_every_row_once_in_order(api, crowd, ordering):
+    seen = []
+    for page in range(1, 6):
+        response = api.get(URL, {"limit": 5, "ordering": ordering, "page": page})
+        seen += [row["id"] for row in response.json()["data"]]
+
+    assert response.json()["meta"]["has_more"] is False
+    assert seen == in_order(crowd, ordering)
+
+
+def test_a_cursor_walk_by_status_keeps_the_filters(api, crowd):
+    params = {"limit": 3, "ordering": "-status", "country": "SN", "type": "individual"}
+    response = api.get(URL, params)
+    seen = [row["id"] for row in response.json()["data"]]
+    while cursor := response.json()["meta"]["next_cursor"]:
+        response = api.get(URL, {**params, "cursor": cursor})
+        seen += [row["id"] for row in response.json()["data"]]
+
+    chosen = [c for c in crowd if c.country == "SN" and c.type == "individual"]
+    assert seen == in_order(chosen, "-status")
+
+
+def test_a_cursor_of_status_is_refused_with_its_reverse(api, crowd):
+    cursor = api.get(URL, {"limit": 5, "ordering": "status"}).json()["meta"]["next_cursor"]
+
+    response = api.get(URL, {"ordering": "-status", "cursor": cursor})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "cursor": ["This cursor was issued for ordering=status; send that ordering with it."]
+    }
+
+
+def test_a_cursor_of_one_value_handed_out_before_still_continues_the_walk(api, registry):
+    # As cursors were signed when every ordering had one column: [ordering, value, id].
+    kofi = registry[2]  # the second newest
+    cursor = signing.dumps(
+        ["-created_at", at(3).isoformat(), str(kofi.pk)],
+        salt="customers.api.cursor",
+        compress=True,
+    )
+
+    assert names(api.get(URL, {"cursor": cursor})) == ["Chidi Okafor", "Awa Diop"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        # one value for the two columns of status, or too few, or not a date
+        ["status", "active", "0190a1b2-0000-7000-8000-000000000000"],
+        ["status", ["active"], "0190a1b2-0000-7000-8000-000000000000"],
+        ["status", ["active", "yesterday"], "0190a1b2-0000-7000-8000-000000000000"],
+        ["email", ["a@example.com"], "0190a1b2-0000-7000-8000-000000000000"],
+    ],
+)
+def test_a_signed_cursor_that_does_not_fit_its_ordering_is_400(api, registry, payload):
+    cursor = signing.dumps(payload, salt="customers.api.cursor", compress=True)
+
+    response = api.get(URL, {"cursor": cursor})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "cursor": ["This cursor is not valid; use meta.next_cursor as given."]
     }
 
 

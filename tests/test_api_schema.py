@@ -95,6 +95,23 @@ def test_schema_documents_every_filter_and_pagination_parameter():
     }
 
 
+def test_schema_lists_every_ordering_with_how_it_sorts():
+    document = APIClient().get(SCHEMA_URL).json()
+    parameters = document["paths"]["/api/v1/customers"]["get"]["parameters"]
+
+    (ordering,) = [p for p in parameters if p["name"] == "ordering"]
+
+    assert sorted(ordering["schema"]["enum"]) == sorted([
+        "created_at", "-created_at", "name", "-name", "updated_at", "-updated_at",
+        "status", "-status", "type", "-type", "country", "-country",
+    ])  # fmt: skip
+    assert ordering["description"].startswith(
+        "created_at, name, updated_at, status, type or country; a leading '-' reverses. "
+        "Status, type and country sort by their codes (no country first), then by created_at "
+        "the same way. Default -created_at."
+    )
+
+
 def test_schema_documents_the_envelope_errors_and_headers():
     document = APIClient().get(SCHEMA_URL).json()
     create = document["paths"]["/api/v1/customers"]["post"]

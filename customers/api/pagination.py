@@ -3,9 +3,9 @@
 Page mode (``?page=``, the default) says ``total`` and ``pages``: from the merchants' kept
 counts when they can answer, otherwise counted up to a cap (``meta.total_is_exact`` says
 which; see ``customers.listing``). Cursor mode (``?cursor=``) never counts: it continues
-strictly after the last row it returned, on the ordering column and then the id (a keyset served
-by the (merchant, column, id) indexes), so rows created or deleted meanwhile never make a client
-skip or repeat one.
+strictly after the last row it returned, on the ordering's columns and then the id (a keyset
+served by the ordering's (merchant, …, id) index), so rows created or deleted meanwhile never
+make a client skip or repeat one.
 
 Cursors are signed: opaque to clients, and a tampered or foreign one is a 400 naming ``cursor``.
 """
