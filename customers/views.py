@@ -669,6 +669,8 @@ class ActivityView(PermissionRequiredMixin, MerchantColumnMixin, TemplateView):
         if "before" in request.GET:
             try:
                 position = KeysetPosition.decode(request.GET["before"])
+                if position.ordering != self.ordering:
+                    raise ValueError("a position in another list")
             except ValueError:
                 self.problems.append("before: This link is not valid; go back to the first page.")
         valid = self.filterset.is_valid() and not self.problems

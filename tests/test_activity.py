@@ -4,6 +4,7 @@ customers included, filtered as the API's event feed is."""
 import pytest
 from django.urls import reverse
 
+from customers.listing import KeysetPosition
 from customers.models import CustomerEvent
 from customers.services import customer_delete, customer_update
 from customers.views import ActivityView
@@ -106,3 +107,19 @@ def test_activity_needs_the_permission_to_view_customers(client, merchant):
     client.force_login(make_user(merchant, username="nobody"))
 
     assert client.get(URL).status_code == 403
+
+
+@pytest.mark.parametrize("ordering", ["name", "status", "created_at"])
+def test_activity_refuses_a_position_in_the_customers_list_as_its_link(
+    client, viewer, merchant, ordering
+):
+    # Both lists sign their positions alike; a customers' cursor pasted in here is not one.
+    customer = make_customer(merchant, name="Awa Ndiaye")
+    client.force_login(viewer)
+
+    response = client.get(URL, {"before": KeysetPosition.after_row(ordering, customer).encode()})
+
+    assert response.status_code == 400
+    assert response.context["problems"] == [
+        "before: This link is not valid; go back to the first page."
+    ]
