@@ -355,6 +355,88 @@ def test_sort_header_links_toggle_the_direction_and_keep_the_filters(client, vie
     assert 'href="?country=SN"' in body
 
 
+SORT_HEADER = re.compile(
+    r'<th scope="col"(?: class="(?P<classes>[^"]*)")?\s+aria-sort="(?P<sort>\w+)">'
+    r'<a class="sort-link" href="(?P<href>[^"]*)">(?P<label>[^<]+)<'
+)
+
+
+def sort_headers(response) -> dict[str, tuple[str, str, str]]:
+    """Each sortable header's label → (its classes, its aria-sort, where its link goes)."""
+    return {
+        match["label"]: (match["classes"] or "", match["sort"], match["href"])
+        for match in SORT_HEADER.finditer(response.content.decode())
+    }
+
+
+def test_type_status_and_country_headers_sort_a_to_z_first(client, viewer, customer):
+    response = logged_in(client, viewer).get(reverse("customers:list"))
+
+    assert sort_headers(response) == {
+        "Name": ("", "none", "?ordering=name"),
+        "Type": ("hide-sm", "none", "?ordering=type"),
+        "Status": ("", "none", "?ordering=status"),
+        "Country": ("hide-sm", "none", "?ordering=country"),
+        "Created": ("", "descending", "?ordering=created_at"),
+    }
+    # Contact is shown but not sortable: no index keeps a merchant's customers in email order.
+    assertInHTML('<th scope="col" class="hide-sm">Contact</th>', response.content.decode())
+
+
+@pytest.mark.parametrize(
+    ("ordering", "label", "sort", "href"),
+    [
+        ("status", "Status", "ascending", "?country=SN&amp;ordering=-status"),
+        ("-status", "Status", "descending", "?country=SN&amp;ordering=status"),
+        ("type", "Type", "ascending", "?country=SN&amp;ordering=-type"),
+        ("-type", "Type", "descending", "?country=SN&amp;ordering=type"),
+        ("country", "Country", "ascending", "?country=SN&amp;ordering=-country"),
+        ("-country", "Country", "descending", "?country=SN&amp;ordering=country"),
+    ],
+)
+def test_a_second_click_on_type_status_or_country_reverses_it(
+    client, viewer, customer, ordering, label, sort, href
+):
+    response = logged_in(client, viewer).get(
+        reverse("customers:list"), {"country": "SN", "ordering": ordering, "page": "2"}
+    )
+
+    headers = sort_headers(response)
+    assert headers[label][1:] == (sort, href)
+    assert [header[1] for header in headers.values()].count("none") == 4
+
+
+@pytest.mark.parametrize(
+    ("ordering", "expected"),
+    [
+        ("status", ["Awa", "Binta", "Coumba", "Fatou", "Dior", "Ebou"]),
+        ("-status", ["Ebou", "Dior", "Fatou", "Coumba", "Binta", "Awa"]),
+        ("type", ["Dior", "Ebou", "Awa", "Binta", "Coumba", "Fatou"]),
+        ("-type", ["Fatou", "Coumba", "Binta", "Awa", "Ebou", "Dior"]),
+        ("country", ["Fatou", "Dior", "Awa", "Coumba", "Binta", "Ebou"]),
+        ("-country", ["Ebou", "Binta", "Coumba", "Awa", "Dior", "Fatou"]),
+    ],
+)
+def test_list_rows_follow_the_status_type_or_country_ordering(
+    client, viewer, merchant, ordering, expected
+):
+    # Created in this order: equal values keep it, oldest first (newest first reversed).
+    for name, status, type_, country in [
+        ("Awa", "active", "individual", "NG"),
+        ("Binta", "active", "individual", "SN"),
+        ("Coumba", "blocked", "individual", "NG"),
+        ("Dior", "pending_kyc", "business", "GH"),
+        ("Ebou", "pending_kyc", "business", "SN"),
+        ("Fatou", "inactive", "individual", ""),
+    ]:
+        make_customer(merchant, name=name, status=status, type=type_, country=country)
+    logged_in(client, viewer)
+
+    response = client.get(reverse("customers:list"), {"ordering": ordering, "limit": "20"})
+
+    assert [c.name for c in response.context["object_list"]] == expected
+
+
 def test_list_paginates_with_total_and_a_page_size_choice(client, viewer, merchant):
     for n in range(25):
         make_customer(merchant, name=f"Customer {n:02d}")
@@ -981,6 +1063,11 @@ SHARED_QUERIES = [
     "search=diallo&ordering=-name",
     "created_after=2020-01-01&currency=XOF",
     "ordering=name&limit=50&page=2",
+    "ordering=status&limit=50&page=2",
+    "status=inactive,active&ordering=-status&page=2",
+    "ordering=-country",
+    "type=business&ordering=type",
+    "ordering=-type&limit=50&page=2",
 ]
 
 

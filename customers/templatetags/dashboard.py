@@ -37,8 +37,9 @@ def moment(value: datetime.datetime | None, format: str = "j M Y, H:i"):
 
 
 @register.inclusion_tag("customers/includes/sort_header.html", takes_context=True)
-def sort_header(context, field: str, label: str):
-    """A column header that sorts by ``field``; a second click reverses the order."""
+def sort_header(context, field: str, label: str, classes: str = ""):
+    """A column header (``<th>`` with ``classes``) that sorts by ``field``; a second click
+    reverses the order."""
     request = context["request"]
     current = context["filter"].ordering_value
     ascending = current == field
@@ -48,13 +49,14 @@ def sort_header(context, field: str, label: str):
     elif descending:
         target = field
     else:
-        # Dates read newest first; names A to Z.
-        target = field if field == "name" else f"-{field}"
+        # Dates read newest first; names, statuses, types and countries A to Z.
+        target = f"-{field}" if field.endswith("_at") else field
     query = [(key, value) for key, value in request.GET.items() if key not in {"ordering", "page"}]
     if target != CustomerFilterSet.DEFAULT_ORDERING:
         query.append(("ordering", target))
     return {
         "label": label,
+        "classes": classes,
         "url": f"?{urlencode(query)}" if query else request.path,
         "sort": "ascending" if ascending else "descending" if descending else "none",
     }
