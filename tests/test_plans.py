@@ -120,6 +120,14 @@ LIST_QUERIES = [
     {"status": "blocked", "ordering": "name"}, {"search": "diallo", "status": "blocked"},
     {"country": "KE", "status": "blocked", "type": "business"},
     {"currency": "USD", "ordering": "-name"}, {"status": "pending_kyc", "ordering": "updated_at"},
+    {"ordering": "status"}, {"ordering": "-status"}, {"ordering": "type"}, {"ordering": "-type"},
+    {"ordering": "country"}, {"ordering": "-country"},
+    {"ordering": "status", "page": CUSTOMERS // 10 // 20},
+    {"ordering": "-country", "page": CUSTOMERS // 10 // 20},
+    {"ordering": "type", "status": "blocked"}, {"ordering": "-status", "status": "blocked"},
+    {"ordering": "country", "country": "KE"}, {"ordering": "status", "country": "RW"},
+    {"ordering": "-type", "is_active": "false"}, {"ordering": "country", "currency": "USD"},
+    {"ordering": "status", "search": "amadou"}, {"ordering": "-country", "type": "business"},
 ]  # fmt: skip
 
 
