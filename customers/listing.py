@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from django.core import signing
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
 from .filtersets import CustomerFilterSet
 from .models import Customer, CustomerCount
@@ -114,21 +115,27 @@ class KeysetPosition:
 
     def rows_after(self) -> Q:
         """Rows strictly after this position, ``(c1, …, cn, id) > (v1, …, vn, pk)`` (``<``
-        when descending), written so the database range-scans the (merchant, c1, …, cn, id)
-        index from the first column's value on::
+        when descending), as a range of the (merchant, c1, …, cn, id) index::
 
-            c1 >= v1 AND (c1 > v1 OR (c1 = v1 AND c2 > v2) OR … OR (c1 = v1 AND … AND id > pk))
+            c1 >= v1 AND (c1, …, cn, id) > (v1, …, vn, pk)
+
+        PostgreSQL starts its index scan at the row comparison itself (Django's own, that of
+        composite primary keys). Spelt out as the lexicographic OR-chain, ``c1 > v1 OR (c1 = v1
+        AND c2 > v2) OR …``, it would only filter what the bound on ``c1`` lets through: a
+        cursor deep in a long run of one value (most customers are active) would read the whole
+        run before it, page after page. Where the database has no row values (SQLite), Django
+        writes the comparison as that chain, and the bound on ``c1`` keeps it a range of the
+        index.
 
         Every ordering column is NOT NULL: a NULL would compare neither before nor after the
         position, and its row would drop out of the walk."""
-        strictly, from_on = ("lt", "lte") if self.descending else ("gt", "gte")
-        keys = (*self.columns, "pk")
-        values = (*self.values, self.pk)
-        after, equal_so_far = Q(), Q()
-        for key, value in zip(keys, values, strict=True):
-            after |= equal_so_far & Q(**{f"{key}__{strictly}": value})
-            equal_so_far &= Q(**{key: value})
-        return Q(**{f"{keys[0]}__{from_on}": values[0]}) & after
+        keys = [F(column) for column in (*self.columns, "pk")]
+        values = [*self.values, self.pk]
+        if self.descending:
+            bound, after = Q(**{f"{self.columns[0]}__lte": values[0]}), TupleLessThan
+        else:
+            bound, after = Q(**{f"{self.columns[0]}__gte": values[0]}), TupleGreaterThan
+        return bound & Q(after(Tuple(*keys), values))
 
     def encode(self) -> str:
         values = [
