@@ -14,7 +14,11 @@ from collections.abc import Sequence
 from django.core import signing
 from django.core.paginator import Page, Paginator
 from django.db.models import F, Q, QuerySet, Subquery
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models.fields.tuple_lookups import (  # type: ignore[import-untyped]  # no stubs
+    Tuple,
+    TupleGreaterThan,
+    TupleLessThan,
+)
 
 from .filtersets import CustomerFilterSet
 from .models import Customer, CustomerCount
