@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "customers.middleware.BodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The dashboard's language (the browser's, or the header's choice); the API's is English.
+    "customers.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -228,10 +230,19 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # --- Internationalisation -------------------------------------------------------------------
 
+# The dashboard and the admin speak the language the browser prefers among LANGUAGES, or the
+# one chosen with the header's switcher (a cookie); dates and numbers follow it. The API always
+# speaks English (customers.middleware.LocaleMiddleware): its messages, like its codes, are part
+# of its contract. The French catalogue is locale/fr/LC_MESSAGES (`make messages` updates it).
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # --- Static files ---------------------------------------------------------------------------
 
@@ -252,7 +263,7 @@ STORAGES = {
 # --- Security -------------------------------------------------------------------------------
 # Behind a TLS-terminating proxy in production; all of this is off while DEBUG is on.
 
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

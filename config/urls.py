@@ -15,6 +15,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    # The header's language switcher posts to Django's set_language (a cookie, then back).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("webhooks/", include("webhooks.urls")),
     path("", include("customers.urls")),
 ]

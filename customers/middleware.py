@@ -6,7 +6,8 @@ import zoneinfo
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.middleware import locale
+from django.utils import timezone, translation
 
 from .api.exceptions import LengthRequired, PayloadTooLarge, error_response
 from .ids import uuid7
@@ -55,6 +56,27 @@ class NoStoreMiddleware:
 
 def is_api_path(path: str) -> bool:
     return path.startswith("/api/")
+
+
+class LocaleMiddleware(locale.LocaleMiddleware):
+    """The dashboard and the admin speak the language of the header's switcher (a cookie) or,
+    failing it, the browser's (``Accept-Language``), among ``LANGUAGES``; the API speaks English
+    whatever is asked, as its messages are part of its contract (codes never change either).
+
+    The language is the request's only: the one active before it is back once it is answered,
+    so nothing after a French page (a test, the next request of a thread) runs in French.
+    """
+
+    sync_capable = True
+    async_capable = False
+
+    def __call__(self, request):
+        with translation.override(translation.get_language()):
+            if is_api_path(request.path_info):
+                translation.activate(settings.LANGUAGE_CODE)
+                request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+                return self.get_response(request)
+            return super().__call__(request)
 
 
 def body_limit(path: str) -> int:

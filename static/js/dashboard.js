@@ -1,4 +1,8 @@
-// Progressive enhancement only: every page works without this file.
+// Progressive enhancement only: every page works without this file. Its words are the page's,
+// in the page's language: <body data-copied="…" data-copy-failed="…">, and the formats in the
+// data-format attributes below.
+const words = document.body.dataset;
+
 // Copy buttons: <button data-copy="element-id" hidden>Copy</button> copies the element's text.
 document.querySelectorAll("[data-copy]").forEach((button) => {
   const source = document.getElementById(button.dataset.copy);
@@ -13,9 +17,9 @@ document.querySelectorAll("[data-copy]").forEach((button) => {
   button.addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(source.textContent.trim());
-      say("Copied");
+      say(words.copied || "Copied");
     } catch {
-      say("Select and copy");
+      say(words.copyFailed || "Select and copy");
     }
     setTimeout(() => {
       button.replaceChildren(...label);
@@ -100,9 +104,10 @@ if (importProgress) {
       bar.textContent = `${state.percent}%`;
       if (rowsDone) rowsDone.textContent = state.rows_done;
       if (counts) {
-        counts.textContent =
-          `${state.created} created, ${state.updated} updated, ` +
-          `${state.skipped} skipped, ${state.rejected} rejected`;
+        // "{created} created, {updated} updated, …" with the task's numbers in their places.
+        counts.textContent = counts.dataset.format.replace(/\{(\w+)\}/g, (place, name) =>
+          name in state ? state[name] : place,
+        );
       }
     } catch {
       if (refresh) refresh.hidden = false;
