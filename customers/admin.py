@@ -13,6 +13,8 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import selectors
 from .csvio import csv_response
@@ -25,9 +27,9 @@ from .normalizers import country_choices
 from .selectors import customer_history
 from .services import api_key_revoke, customer_delete, customer_set_status
 
-admin.site.site_header = "Customers administration"
-admin.site.site_title = "Customers admin"
-admin.site.index_title = "Registry"
+admin.site.site_header = gettext_lazy("Customers administration")
+admin.site.site_title = gettext_lazy("Customers admin")
+admin.site.index_title = gettext_lazy("Registry")
 
 
 class MerchantListFilter(admin.RelatedFieldListFilter):
@@ -40,11 +42,11 @@ class MerchantListFilter(admin.RelatedFieldListFilter):
 class ActiveListFilter(admin.SimpleListFilter):
     """Active or not, as the API's and the dashboard's ``is_active`` filter reads it."""
 
-    title = "active"
+    title = gettext_lazy("active")
     parameter_name = "is_active"
 
     def lookups(self, request, model_admin):
-        return [("true", "Active"), ("false", "Not active")]
+        return [("true", _("Active")), ("false", _("Not active"))]
 
     def queryset(self, request, queryset):
         if self.value() in {"true", "false"}:
@@ -56,7 +58,7 @@ class CountryListFilter(admin.SimpleListFilter):
     """The countries the user's customers live in, found through the country index and cached
     for a few minutes rather than looked up on every page view."""
 
-    title = "country"
+    title = gettext_lazy("country")
     parameter_name = "country"
     cache_seconds = 300
 
@@ -236,7 +238,9 @@ class CustomerAdmin(TenantScopedAdmin):
             return queryset, False
         if len(term) < SEARCH_MIN_LENGTH:
             self.message_user(
-                request, f"Search for at least {SEARCH_MIN_LENGTH} characters.", messages.WARNING
+                request,
+                _("Search for at least %(count)s characters.") % {"count": SEARCH_MIN_LENGTH},
+                messages.WARNING,
             )
             return queryset.none(), False
         return CustomerFilterSet.search_customers(queryset, term), False
@@ -269,13 +273,15 @@ class CustomerAdmin(TenantScopedAdmin):
         try:
             customer_delete(customer=obj, actor=request.user, source=Customer.Source.ADMIN)
         except CustomerNotFound:
-            self.message_user(request, f"“{obj}” had already been deleted.", messages.WARNING)
+            self.message_user(
+                request, _("“%(name)s” had already been deleted.") % {"name": obj}, messages.WARNING
+            )
 
     def delete_queryset(self, request, queryset):
         for customer in queryset:
             self.delete_model(request, customer)
 
-    def _set_status(self, request, queryset, status, verb):
+    def _set_status(self, request, queryset, status, done):
         changed = 0
         for customer in queryset:
             if customer.status != status:
@@ -286,17 +292,23 @@ class CustomerAdmin(TenantScopedAdmin):
                     source=Customer.Source.ADMIN,
                 )
                 changed += 1
-        self.message_user(request, f"{changed} customer(s) {verb}.", messages.SUCCESS)
+        self.message_user(request, done % {"count": changed}, messages.SUCCESS)
 
-    @admin.action(description="Block selected customers", permissions=["change"])
+    @admin.action(description=gettext_lazy("Block selected customers"), permissions=["change"])
     def block(self, request, queryset):
-        self._set_status(request, queryset, Customer.Status.BLOCKED, "blocked")
+        self._set_status(
+            request, queryset, Customer.Status.BLOCKED, _("%(count)s customer(s) blocked.")
+        )
 
-    @admin.action(description="Activate selected customers", permissions=["change"])
+    @admin.action(description=gettext_lazy("Activate selected customers"), permissions=["change"])
     def activate(self, request, queryset):
-        self._set_status(request, queryset, Customer.Status.ACTIVE, "activated")
+        self._set_status(
+            request, queryset, Customer.Status.ACTIVE, _("%(count)s customer(s) activated.")
+        )
 
-    @admin.action(description="Export selected customers as CSV", permissions=["view"])
+    @admin.action(
+        description=gettext_lazy("Export selected customers as CSV"), permissions=["view"]
+    )
     def export_csv(self, request, queryset):
         return csv_response(queryset.order_by(*self.ordering))
 
@@ -350,8 +362,8 @@ class ApiKeyAdmin(TenantScopedAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Revoke selected keys", permissions=["change"])
+    @admin.action(description=gettext_lazy("Revoke selected keys"), permissions=["change"])
     def revoke(self, request, queryset):
         for api_key in queryset.filter(revoked_at=None):
             api_key_revoke(api_key=api_key)
-        self.message_user(request, "Keys revoked.", messages.SUCCESS)
+        self.message_user(request, _("Keys revoked."), messages.SUCCESS)

@@ -18,6 +18,9 @@ from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.widgets import BaseCSVWidget
 
 from . import normalizers
@@ -32,11 +35,9 @@ def unknown_parameter_message(name: str, known: Iterable[str]) -> str:
     """What the API and the dashboard say of a query parameter they do not know: a typo never
     silently widens a list."""
     close = difflib.get_close_matches(name, sorted(known), n=1)
-    return (
-        f"Unknown query parameter; did you mean {close[0]}?"
-        if close
-        else ("Unknown query parameter.")
-    )
+    if close:
+        return _("Unknown query parameter; did you mean %(name)s?") % {"name": close[0]}
+    return _("Unknown query parameter.")
 
 
 class NormalizedField(forms.CharField):
@@ -68,7 +69,9 @@ class DateOrDateTimeField(forms.CharField):
             moment = None
         if moment is None:
             raise ValidationError(
-                "Enter an ISO 8601 date or date-time, e.g. 2026-06-05 or 2026-06-05T12:00:00Z.",
+                gettext_lazy(
+                    "Enter an ISO 8601 date or date-time, e.g. 2026-06-05 or 2026-06-05T12:00:00Z."
+                ),
                 code="invalid",
             )
         if timezone.is_naive(moment):
@@ -78,7 +81,8 @@ class DateOrDateTimeField(forms.CharField):
             return moment.astimezone(datetime.UTC)
         except OverflowError:
             raise ValidationError(
-                "Enter a date-time between the years 1 and 9999 in UTC.", code="invalid"
+                gettext_lazy("Enter a date-time between the years 1 and 9999 in UTC."),
+                code="invalid",
             ) from None
 
 
@@ -183,71 +187,90 @@ class CustomerFilterSet(django_filters.FilterSet):
     #: Filters whose matches the kept counts can total (``CustomerCount``); ordering counts none.
     COUNTED = frozenset({"status", "type", "is_active", "ordering"})
 
-    email = TextFilter(method="filter_email", label="Email", help_text="Exact address, any case.")
+    email = TextFilter(
+        method="filter_email",
+        label=gettext_lazy("Email"),
+        help_text=gettext_lazy("Exact address, any case."),
+    )
     phone = NormalizedFilter(
         field_name="phone",
         normalize=normalizers.normalize_phone,
-        label="Phone",
-        help_text="Exact number in international form, e.g. +221 77 123 45 67.",
+        label=gettext_lazy("Phone"),
+        help_text=gettext_lazy("Exact number in international form, e.g. +221 77 123 45 67."),
     )
-    type = OneOfFilter(choices=Customer.Type.choices, label="Type", empty_label="Any")
+    type = OneOfFilter(
+        choices=Customer.Type.choices, label=gettext_lazy("Type"), empty_label=gettext_lazy("Any")
+    )
     is_active = OneOfFilter(
-        choices=[("true", "Active"), ("false", "Not active")],
+        choices=[("true", gettext_lazy("Active")), ("false", gettext_lazy("Not active"))],
         method="filter_is_active",
-        label="Active",
-        empty_label="Any",
-        help_text="true or false.",
+        label=gettext_lazy("Active"),
+        empty_label=gettext_lazy("Any"),
+        help_text=gettext_lazy("true or false."),
     )
     status = ChoiceInFilter(
         field_name="status",
         choices=Customer.Status.choices,
-        label="Status",
+        label=gettext_lazy("Status"),
         widget=CheckboxesInCSV,
-        help_text="One status, or several comma-separated.",
+        help_text=gettext_lazy("One status, or several comma-separated."),
     )
-    reference = TextFilter(label="Reference", help_text="Exact reference.")
+    reference = TextFilter(
+        label=gettext_lazy("Reference"), help_text=gettext_lazy("Exact reference.")
+    )
     country = NormalizedFilter(
         field_name="country",
         normalize=normalizers.normalize_country,
-        label="Country",
-        help_text="ISO code or English name: SN, SEN or Senegal.",
+        label=gettext_lazy("Country"),
+        help_text=gettext_lazy(
+            "ISO code, or name in English or French: SN, SEN, Senegal or Sénégal."
+        ),
     )
     currency = NormalizedFilter(
         field_name="currency",
         normalize=normalizers.normalize_currency,
-        label="Currency",
-        help_text="ISO 4217 code, e.g. XOF.",
+        label=gettext_lazy("Currency"),
+        help_text=gettext_lazy("ISO 4217 code, e.g. XOF."),
     )
     created_after = DateOrDateTimeFilter(
         field_name="created_at",
         lookup_expr="gte",
-        label="Created from",
-        help_text="ISO 8601 date or date-time (inclusive).",
+        label=gettext_lazy("Created from"),
+        help_text=gettext_lazy("ISO 8601 date or date-time (inclusive)."),
     )
     created_before = DateOrDateTimeFilter(
         field_name="created_at",
         lookup_expr="lt",
-        label="Created before",
-        help_text="ISO 8601 date or date-time (exclusive).",
+        label=gettext_lazy("Created before"),
+        help_text=gettext_lazy("ISO 8601 date or date-time (exclusive)."),
     )
     search = TextFilter(
         method="filter_search",
-        label="Search",
-        help_text=f"At least {SEARCH_MIN_LENGTH} characters of the name, email, phone, "
-        "reference or company, any case.",
+        label=gettext_lazy("Search"),
+        help_text=format_lazy(
+            gettext_lazy(
+                "At least {count} characters of the name, email, phone, reference or company, "
+                "any case."
+            ),
+            count=SEARCH_MIN_LENGTH,
+        ),
         min_length=SEARCH_MIN_LENGTH,
         error_messages={
-            "min_length": "Search for at least %(limit_value)d characters (this is %(show_value)d)."
+            "min_length": gettext_lazy(
+                "Search for at least %(limit_value)d characters (this is %(show_value)d)."
+            )
         },
     )
     ordering = OneOfFilter(
         choices=[(value, value) for value in ORDERINGS],
         method="filter_ordering",
-        label="Order by",
+        label=gettext_lazy("Order by"),
         empty_label=None,
-        help_text="created_at, name, updated_at, status, type or country; a leading '-' "
-        "reverses. Status, type and country sort by their codes (no country first), then by "
-        "created_at the same way. Default -created_at.",
+        help_text=gettext_lazy(
+            "created_at, name, updated_at, status, type or country; a leading '-' reverses. "
+            "Status, type and country sort by their codes (no country first), then by "
+            "created_at the same way. Default -created_at."
+        ),
     )
 
     class Meta:
@@ -342,35 +365,38 @@ class EventFilterSet(django_filters.FilterSet):
     type = ChoiceInFilter(
         choices=[(type_, type_) for type_ in sorted(set(CustomerEvent.TYPES.values()))],
         method="filter_type",
-        label="Type",
-        empty_label="Any",
+        label=gettext_lazy("Type"),
+        empty_label=gettext_lazy("Any"),
         # A select in HTML for one type; several (a shared link) show as the CSV text.
         widget=forms.Select,
-        help_text="One event type, or several comma-separated.",
+        help_text=gettext_lazy("One event type, or several comma-separated."),
     )
     source = OneOfFilter(
         choices=Customer.Source.choices,
-        label="Door",
-        empty_label="Any",
-        help_text="Where the change came from: api, dashboard, admin or import.",
+        label=gettext_lazy("Door"),
+        empty_label=gettext_lazy("Any"),
+        help_text=gettext_lazy("Where the change came from: api, dashboard, admin or import."),
     )
     actor = TextFilter(
-        label="Who", help_text="user:<username> or api_key:<prefix>, exactly as shown."
+        label=gettext_lazy("Who"),
+        help_text=gettext_lazy("user:<username> or api_key:<prefix>, exactly as shown."),
     )
     customer = django_filters.UUIDFilter(
-        field_name="customer_id", label="Customer", help_text="A customer's id."
+        field_name="customer_id",
+        label=gettext_lazy("Customer"),
+        help_text=gettext_lazy("A customer's id."),
     )
     created_after = DateOrDateTimeFilter(
         field_name="created_at",
         method="filter_created_after",
-        label="Created from",
-        help_text="ISO 8601 date or date-time (inclusive).",
+        label=gettext_lazy("Created from"),
+        help_text=gettext_lazy("ISO 8601 date or date-time (inclusive)."),
     )
     created_before = DateOrDateTimeFilter(
         field_name="created_at",
         method="filter_created_before",
-        label="Created before",
-        help_text="ISO 8601 date or date-time (exclusive).",
+        label=gettext_lazy("Created before"),
+        help_text=gettext_lazy("ISO 8601 date or date-time (exclusive)."),
     )
 
     class Meta:

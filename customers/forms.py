@@ -12,6 +12,9 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
 from django.forms.models import construct_instance
+from django.utils import formats
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from . import normalizers
 from .exceptions import CustomerNotFound, StaleVersion
@@ -24,11 +27,11 @@ from .services import EDITABLE_FIELDS, api_key_create, customer_create, customer
 DASHBOARD = Customer.Source.DASHBOARD
 
 ADDRESS_LABELS = {
-    "line1": "Address line 1",
-    "line2": "Address line 2",
-    "city": "City",
-    "state": "State or region",
-    "postal_code": "Postal code",
+    "line1": _("Address line 1"),
+    "line2": _("Address line 2"),
+    "city": _("City"),
+    "state": _("State or region"),
+    "postal_code": _("Postal code"),
 }
 ADDRESS_AUTOCOMPLETE = {
     "line1": "address-line1",
@@ -91,7 +94,11 @@ class AddressField(forms.MultiValueField):
 # --- metadata -------------------------------------------------------------------------------
 
 METADATA_TYPES = tuple(
-    zip(normalizers.METADATA_KINDS, ("Text", "Number", "True / false"), strict=True)
+    zip(
+        normalizers.METADATA_KINDS,
+        (_("Text"), _("Number"), _("True / false")),
+        strict=True,
+    )
 )
 METADATA_BLANK_ROWS = 3
 METADATA_MAX_ROWS = 200
@@ -189,8 +196,13 @@ class MetadataField(forms.Field):
     def __init__(self, **kwargs):
         kwargs.setdefault(
             "help_text",
-            f"Up to {normalizers.METADATA_MAX_KEYS} keys of letters, digits, '_', '.' and '-'. "
-            "Leave a row empty to remove it.",
+            format_lazy(
+                _(
+                    "Up to {count} keys of letters, digits, '_', '.' and '-'. "
+                    "Leave a row empty to remove it."
+                ),
+                count=normalizers.METADATA_MAX_KEYS,
+            ),
         )
         super().__init__(required=False, **kwargs)
 
@@ -210,7 +222,7 @@ class MetadataField(forms.Field):
             if not key:
                 errors.append(
                     ValidationError(
-                        "Give a key for the value '%(value)s'.",
+                        _("Give a key for the value '%(value)s'."),
                         code="metadata_key_missing",
                         params={"key": "", "value": text},
                     )
@@ -218,7 +230,7 @@ class MetadataField(forms.Field):
             elif key in metadata:
                 errors.append(
                     ValidationError(
-                        "Key '%(key)s' appears more than once.",
+                        _("Key '%(key)s' appears more than once."),
                         code="metadata_key_repeated",
                         params={"key": key},
                     )
@@ -318,12 +330,14 @@ class CustomerServiceForm(ServiceModelForm):
             raise
         except StaleVersion:
             refusal = ValidationError(
-                "Someone else changed this customer while you were editing it. Open it again "
-                "to see their changes, then make yours.",
+                _(
+                    "Someone else changed this customer while you were editing it. Open it "
+                    "again to see their changes, then make yours."
+                ),
                 code="precondition_failed",
             )
         except CustomerNotFound:
-            refusal = ValidationError("This customer has been deleted.", code="not_found")
+            refusal = ValidationError(_("This customer has been deleted."), code="not_found")
         self.add_error(None, refusal)
         raise refusal
 
@@ -340,7 +354,7 @@ class MerchantChoiceMixin(ServiceModelForm):
         else:
             field = cast(forms.ModelChoiceField, self.fields["merchant"])
             field.queryset = merchants
-            field.empty_label = "Choose a merchant"
+            field.empty_label = _("Choose a merchant")
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -368,8 +382,8 @@ class CustomerForm(MerchantChoiceMixin, CustomerServiceForm):
             "description": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
-            "name": "Left empty, it is the first and last name.",
-            "phone": "International form, or national with the country set.",
+            "name": _("Left empty, it is the first and last name."),
+            "phone": _("International form, or national with the country set."),
         }
 
     def __init__(self, *args, merchant=None, merchants=None, **kwargs):
@@ -389,14 +403,15 @@ class CustomerForm(MerchantChoiceMixin, CustomerServiceForm):
 class CustomerStatusForm(forms.Form):
     """The status a Block / Activate button posts; blocking says why (kept in the history)."""
 
-    BLOCK_NEEDS_A_REASON = "Say why this customer is blocked: the reason stays in its history."
+    BLOCK_NEEDS_A_REASON = _("Say why this customer is blocked: the reason stays in its history.")
 
     status = forms.ChoiceField(choices=Customer.Status.choices)
     reason = forms.CharField(
+        label=_("Reason"),
         required=False,
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="For example: chargebacks, suspected fraud, asked by compliance.",
+        help_text=_("For example: chargebacks, suspected fraud, asked by compliance."),
     )
 
     def clean_reason(self) -> str:
@@ -429,8 +444,8 @@ class CustomerSelectionField(forms.Field):
 
     widget = forms.MultipleHiddenInput
     default_error_messages = {
-        "required": "Select at least one customer.",
-        "too_many": "Select at most %(limit)s customers at a time.",
+        "required": _("Select at least one customer."),
+        "too_many": _("Select at most %(limit)s customers at a time."),
     }
 
     def __init__(self, *, limit: int = SELECTION_MAX, **kwargs):
@@ -460,10 +475,10 @@ class CustomerBulkForm(forms.Form):
 
     action = forms.ChoiceField(
         choices=[
-            (BULK_ACTIVATE, "Activate"),
-            (BULK_BLOCK, "Block"),
-            (BULK_EXPORT, "Export"),
-            (BULK_DELETE, "Delete"),
+            (BULK_ACTIVATE, _("Activate")),
+            (BULK_BLOCK, _("Block")),
+            (BULK_EXPORT, _("Export")),
+            (BULK_DELETE, _("Delete")),
         ]
     )
     ids = CustomerSelectionField()
@@ -478,6 +493,7 @@ class ApiKeyForm(MerchantChoiceMixin, ServiceModelForm):
     """Name a new key and choose its scopes; ``save(created_by=…)`` returns (key, secret)."""
 
     scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
         choices=ApiKey.Scope.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -487,7 +503,7 @@ class ApiKeyForm(MerchantChoiceMixin, ServiceModelForm):
     class Meta:
         model = ApiKey
         fields = ["merchant", "name", "scopes"]
-        help_texts = {"name": "Where the key is used, e.g. “Checkout back-end”."}
+        help_texts = {"name": _("Where the key is used, e.g. “Checkout back-end”.")}
 
     def __init__(self, *args, merchant=None, merchants=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -510,7 +526,9 @@ class ApiKeyForm(MerchantChoiceMixin, ServiceModelForm):
 
 
 def megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:g} MB"
+    """``52428800`` as "50 MB" ("50 Mo"), "0.5 MB" ("0,5 Mo")."""
+    number = f"{size / 1024 / 1024:g}".replace(".", formats.get_format("DECIMAL_SEPARATOR"))
+    return _("%(size)s MB") % {"size": number}
 
 
 class CustomerImportForm(forms.Form):
@@ -520,17 +538,20 @@ class CustomerImportForm(forms.Form):
     (its format, its encoding, an unknown column) is refused here, next to the input.
     """
 
-    merchant = forms.ModelChoiceField(queryset=Merchant.objects.none())
+    merchant = forms.ModelChoiceField(label=_("Merchant"), queryset=Merchant.objects.none())
     file = forms.FileField(
+        label=_("File"),
         required=False,
         allow_empty_file=True,
         widget=forms.FileInput(attrs={"accept": ",".join(sorted(FORMATS))}),
     )
     update_existing = forms.BooleanField(
         required=False,
-        label="Update existing customers",
-        help_text="A row whose reference (else email, else phone) is already a customer's "
-        "updates that customer; unticked, such a row is skipped.",
+        label=_("Update existing customers"),
+        help_text=_(
+            "A row whose reference (else email, else phone) is already a customer's "
+            "updates that customer; unticked, such a row is skipped."
+        ),
     )
 
     def __init__(self, *args, merchant=None, merchants=None, too_large=False, **kwargs):
@@ -542,23 +563,23 @@ class CustomerImportForm(forms.Form):
         else:
             field = cast(forms.ModelChoiceField, self.fields["merchant"])
             field.queryset = merchants
-            field.empty_label = "Choose a merchant"
-        self.fields["file"].help_text = (
-            "CSV (UTF-8, “,” or “;”), JSON Lines (.jsonl) or XLSX, up to "
-            f"{megabytes(settings.IMPORT_MAX_UPLOAD_BYTES)}, with the API's column names or "
-            "your payment provider's."
-        )
+            field.empty_label = _("Choose a merchant")
+        self.fields["file"].help_text = _(
+            "CSV (UTF-8, “,” or “;”), JSON Lines (.jsonl) or XLSX, up to %(size)s, with the "
+            "API's column names or your payment provider's."
+        ) % {"size": megabytes(settings.IMPORT_MAX_UPLOAD_BYTES)}
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
         limit = settings.IMPORT_MAX_UPLOAD_BYTES
         if self.too_large or (upload and upload.size > limit):
             raise ValidationError(
-                f"The file is larger than {megabytes(limit)}; split it into smaller files.",
+                _("The file is larger than %(size)s; split it into smaller files.")
+                % {"size": megabytes(limit)},
                 code="too_large",
             )
         if not upload:
-            raise ValidationError("Choose a file to import.", code="required")
+            raise ValidationError(_("Choose a file to import."), code="required")
         return upload
 
     def save(self, *, user) -> CustomerImport:

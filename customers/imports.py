@@ -32,6 +32,7 @@ from typing import IO, Any
 
 import orjson
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.translation import gettext as _
 
 from . import csvio
 from .models import Merchant
@@ -89,18 +90,21 @@ def read_file(source: Source, filename: str | None = None) -> Table:
     fmt = FORMATS.get(Path(str(name)).suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(FORMATS))
-        raise ImportRefused(f"{Path(str(name)).name or 'The file'}: unknown format; use {known}.")
+        raise ImportRefused(
+            _("%(name)s: unknown format; use %(known)s.")
+            % {"name": Path(str(name)).name or _("The file"), "known": known}
+        )
     opened = _open(source)
     opened.seek(0, io.SEEK_END)
     if opened.tell() == 0:
-        raise ImportRefused("The file is empty (0 bytes): nothing to import.")
+        raise ImportRefused(_("The file is empty (0 bytes): nothing to import."))
     opened.seek(0)
     reader = {"csv": _read_csv, "jsonl": _read_jsonl, "xlsx": _read_xlsx}[fmt]
     table = reader(opened)
     if not table.header:
-        raise ImportRefused("The file has no header row naming its columns.")
+        raise ImportRefused(_("The file has no header row naming its columns."))
     if not table.total:
-        raise ImportRefused("The file has a header but no rows: nothing to import.")
+        raise ImportRefused(_("The file has a header but no rows: nothing to import."))
     return table
 
 
@@ -116,8 +120,11 @@ def _open(source: Source) -> IO[bytes]:
 def _not_utf8(error: UnicodeDecodeError, where: str) -> ImportRefused:
     byte = error.object[error.start : error.start + 1].hex()
     return ImportRefused(
-        f"The file is not UTF-8 text (byte 0x{byte} {where}). Save it as UTF-8 "
-        "(in Excel: CSV UTF-8) and import it again."
+        _(
+            "The file is not UTF-8 text (byte 0x%(byte)s %(where)s). Save it as UTF-8 "
+            "(in Excel: CSV UTF-8) and import it again."
+        )
+        % {"byte": byte, "where": where}
     )
 
 
@@ -142,7 +149,8 @@ def _read_csv(binary: IO[bytes]) -> Table:
             if any(record):
                 total += 1
     except UnicodeDecodeError as error:
-        raise _not_utf8(error, f"after row {total + 1}" if "total" in locals() else "") from None
+        where = _("after row %(number)s") % {"number": total + 1} if "total" in locals() else ""
+        raise _not_utf8(error, where) from None
     except csv.Error as error:
         raise ImportRefused(_csv_problem(error, records.line_num)) from None
     text.detach()
@@ -160,8 +168,11 @@ def _read_csv(binary: IO[bytes]) -> Table:
 
 def _csv_problem(error: csv.Error, line: int) -> str:
     if "field larger than field limit" in str(error):
-        return f"Line {line} has a cell larger than {CELL_LIMIT // 1024 // 1024} MB."
-    return f"Line {line} is not valid CSV: {error}."
+        return _("Line %(line)s has a cell larger than %(size)s MB.") % {
+            "line": line,
+            "size": CELL_LIMIT // 1024 // 1024,
+        }
+    return _("Line %(line)s is not valid CSV: %(error)s.") % {"line": line, "error": error}
 
 
 def _header(cells: list[Any]) -> list[str]:
@@ -197,7 +208,7 @@ def _jsonl_records(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | _N
         try:
             line = decoder.decode(raw)
         except UnicodeDecodeError as error:
-            raise _not_utf8(error, f"on line {number}") from None
+            raise _not_utf8(error, _("on line %(number)s") % {"number": number}) from None
         line = line.lstrip("\ufeff").strip()
         if not line:
             continue
@@ -215,7 +226,7 @@ def _jsonl_records(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | _N
 def _read_jsonl(binary: IO[bytes]) -> Table:
     keys: dict[str, None] = {}
     total = 0
-    for _, record in _jsonl_records(binary):
+    for __, record in _jsonl_records(binary):
         total += 1
         if isinstance(record, dict):
             keys.update(dict.fromkeys(record))
@@ -242,7 +253,7 @@ def _read_xlsx(binary: IO[bytes]) -> Table:
     from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
     unreadable = ImportRefused(
-        "The file is not a readable XLSX workbook (it may be truncated or another format)."
+        _("The file is not a readable XLSX workbook (it may be truncated or another format).")
     )
 
     def sheet_rows():
@@ -423,11 +434,11 @@ class ColumnMap:
 
     def column_of(self, target: str) -> str:
         """The file's name for a field (or its first part), to say where a problem is."""
-        for _, name, where, _ in self.columns:
+        for __, name, where, ___ in self.columns:
             if where == target:
                 return name
         head = target.split(".", 1)[0]
-        for _, name, where, _ in self.columns:
+        for __, name, where, ___ in self.columns:
             if where.split(".", 1)[0] == head and "." not in target:
                 return name
         return target
@@ -466,12 +477,15 @@ def map_columns(header: list[str]) -> ColumnMap:
     for position, name in enumerate(header):
         key = _key(name)
         if not key:
-            problems.append(f"Column {position + 1} has no name.")
+            problems.append(_("Column %(number)s has no name.") % {"number": position + 1})
             continue
         if key in seen_names:
             problems.append(
-                f"The column “{name}” appears twice (columns {seen_names[key] + 1} and "
-                f"{position + 1}); keep one."
+                _(
+                    "The column “%(name)s” appears twice (columns %(first)s and %(second)s); "
+                    "keep one."
+                )
+                % {"name": name, "first": seen_names[key] + 1, "second": position + 1}
             )
             continue
         seen_names[key] = position
@@ -485,23 +499,29 @@ def map_columns(header: list[str]) -> ColumnMap:
             target, convert = f"metadata.{name.strip()[len('metadata.') :]}", _metadata_value
         else:
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-            hint = f"; did you mean “{close[0]}”?" if close else "."
-            problems.append(f"Unknown column “{name}”{hint}")
+            if close:
+                problem = _("Unknown column “%(name)s”; did you mean “%(close)s”?")
+            else:
+                problem = _("Unknown column “%(name)s”.")
+            problems.append(problem % {"name": name, "close": close[0] if close else ""})
             continue
         if target in given:
             problems.append(
-                f"The columns “{given[target]}” and “{name}” both give {target}; keep one."
+                _("The columns “%(first)s” and “%(second)s” both give %(field)s; keep one.")
+                % {"first": given[target], "second": name, "field": target}
             )
             continue
         given[target] = name
         columns.append((position, name, target, convert))
     if "metadata" in given and any(t.startswith("metadata.") for t in given):
         problems.append(
-            "Give the metadata either as one “metadata” column or as “metadata.<key>” "
-            "columns, not both."
+            _(
+                "Give the metadata either as one “metadata” column or as “metadata.<key>” "
+                "columns, not both."
+            )
         )
     if problems:
-        raise ImportRefused("The file cannot be imported:\n  " + "\n  ".join(problems))
+        raise ImportRefused(_("The file cannot be imported:") + "\n  " + "\n  ".join(problems))
     return ColumnMap(columns, ignored)
 
 

@@ -19,6 +19,8 @@ from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import normalizers
 from .ids import uuid7
@@ -27,11 +29,12 @@ DESCRIPTION_MAX_LENGTH = 1000
 REASON_MAX_LENGTH = 500
 
 #: The rule every customer obeys, said the same way by the model, its constraint and each door.
-EMAIL_OR_PHONE_REQUIRED = "Give an email address or a phone number (or both)."
+EMAIL_OR_PHONE_REQUIRED = _("Give an email address or a phone number (or both).")
 
 
 class CodeField(models.CharField):
-    """A short standard code (ISO 3166, ISO 4217) that forms offer as a list of names.
+    """A short standard code (ISO 3166, ISO 4217) that forms offer as a list of names, in the
+    page's language (``customers.normalizers.country_choices``).
 
     Any spelling a normaliser reads may be stored through the API; the list is only the
     friendliest input for people.
@@ -50,10 +53,14 @@ class CodeField(models.CharField):
     def normalize(value: str) -> str:
         raise NotImplementedError
 
+    def choices_with_blank(self) -> list[tuple[str, str]]:
+        return [("", "—"), *self.code_choices()]
+
     def formfield(self, form_class=None, choices_form_class=None, **kwargs) -> forms.Field:
         return CodeChoiceField(
             normalize=self.normalize,
-            choices=[("", "—"), *self.code_choices()],
+            # Read when the list is shown: its names are in the page's language.
+            choices=self.choices_with_blank,
             required=not self.blank,
             label=capfirst(self.verbose_name),
             **kwargs,
@@ -98,22 +105,27 @@ class Merchant(models.Model):
     """A business account. Every customer, key and membership belongs to exactly one."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
     #: Where the merchant's staff read the dashboard's times (the API speaks UTC).
     time_zone = models.CharField(
+        _("time zone"),
         max_length=64,
         default="UTC",
         validators=[normalizers.validate_time_zone],
-        help_text="An IANA zone such as Africa/Dakar or Africa/Lagos: the dashboard shows "
-        "times in it (with UTC on hover); the API speaks UTC.",
+        help_text=_(
+            "An IANA zone such as Africa/Dakar or Africa/Lagos: the dashboard shows "
+            "times in it (with UTC on hover); the API speaks UTC."
+        ),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     #: The number and time of the merchant's latest event (``CustomerEvent.number``).
     last_event_number = models.BigIntegerField(default=0, editable=False)
     last_event_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
+        verbose_name = _("merchant")
+        verbose_name_plural = _("merchants")
         ordering = ["name"]
 
     def __str__(self):
@@ -146,9 +158,9 @@ class ApiKey(models.Model):
     """
 
     class Scope(models.TextChoices):
-        READ = "customers:read", "Read customers"
-        WRITE = "customers:write", "Write customers"
-        WEBHOOKS = "webhooks:manage", "Manage webhook endpoints"
+        READ = "customers:read", _("Read customers")
+        WRITE = "customers:write", _("Write customers")
+        WEBHOOKS = "webhooks:manage", _("Manage webhook endpoints")
 
     #: A new key's scopes unless others are chosen: the customers, not the webhooks.
     DEFAULT_SCOPES = [Scope.READ.value, Scope.WRITE.value]
@@ -156,11 +168,13 @@ class ApiKey(models.Model):
     PREFIX_LENGTH = 8
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(max_length=100)
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("merchant")
+    )
+    name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
-    scopes = models.JSONField(default=list)
+    scopes = models.JSONField(_("scopes"), default=list)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -173,7 +187,8 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
-        verbose_name = "API key"
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -197,20 +212,23 @@ class ApiKey(models.Model):
         unknown = sorted(set(self.scopes or []) - set(self.Scope.values))
         if unknown or not self.scopes:
             raise ValidationError(
-                {"scopes": f"Choose scopes among {', '.join(self.Scope.values)}."}
+                {
+                    "scopes": _("Choose scopes among %(scopes)s.")
+                    % {"scopes": ", ".join(self.Scope.values)}
+                }
             )
 
 
 class CustomerType(models.TextChoices):
-    INDIVIDUAL = "individual", "Individual"
-    BUSINESS = "business", "Business"
+    INDIVIDUAL = "individual", _("Individual")
+    BUSINESS = "business", _("Business")
 
 
 class CustomerStatus(models.TextChoices):
-    PENDING_KYC = "pending_kyc", "Pending KYC"
-    ACTIVE = "active", "Active"
-    INACTIVE = "inactive", "Inactive"
-    BLOCKED = "blocked", "Blocked"
+    PENDING_KYC = "pending_kyc", _("Pending KYC")
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+    BLOCKED = "blocked", _("Blocked")
 
 
 class Customer(models.Model):
@@ -221,59 +239,72 @@ class Customer(models.Model):
     Status = CustomerStatus
 
     class Source(models.TextChoices):
-        API = "api", "API"
-        DASHBOARD = "dashboard", "Dashboard"
-        ADMIN = "admin", "Admin"
-        IMPORT = "import", "Import"
+        API = "api", _("API")
+        DASHBOARD = "dashboard", _("Dashboard")
+        ADMIN = "admin", _("Admin")
+        IMPORT = "import", _("Import")
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     # No index of its own: every composite index below starts with the merchant.
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.PROTECT, related_name="customers", db_index=False
+        Merchant,
+        on_delete=models.PROTECT,
+        related_name="customers",
+        db_index=False,
+        verbose_name=_("merchant"),
     )
     reference = models.CharField(
-        max_length=64, blank=True, help_text="The merchant's own id for this customer."
+        _("reference"),
+        max_length=64,
+        blank=True,
+        help_text=_("The merchant's own id for this customer."),
     )
-    type = models.CharField(max_length=16, choices=Type.choices, default=Type.INDIVIDUAL)
-    name = models.CharField(max_length=200)
-    first_name = models.CharField(max_length=100, blank=True)
-    last_name = models.CharField(max_length=100, blank=True)
-    company = models.CharField(max_length=200, blank=True)
-    email = models.EmailField(max_length=254, blank=True)
+    type = models.CharField(_("type"), max_length=16, choices=Type.choices, default=Type.INDIVIDUAL)
+    name = models.CharField(_("name"), max_length=200)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), max_length=254, blank=True)
     # Stored in E.164 (at most 16 characters); room is left for spaced input before it is
     # normalised, e.g. "+221 77 123 45 67".
-    phone = models.CharField(max_length=32, blank=True)
-    whatsapp = models.CharField("WhatsApp", max_length=32, blank=True)
-    country = CountryField(blank=True, help_text="ISO 3166-1 alpha-2.")
-    address = models.JSONField(default=dict, blank=True, validators=[normalizers.validate_address])
-    currency = CurrencyField(blank=True, help_text="ISO 4217 code.")
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    whatsapp = models.CharField(_("WhatsApp"), max_length=32, blank=True)
+    country = CountryField(_("country"), blank=True, help_text=_("ISO 3166-1 alpha-2."))
+    address = models.JSONField(
+        _("address"), default=dict, blank=True, validators=[normalizers.validate_address]
+    )
+    currency = CurrencyField(_("currency"), blank=True, help_text=_("ISO 4217 code."))
     website = models.URLField(
+        _("website"),
         max_length=200,
         blank=True,
         validators=[
             URLValidator(
                 schemes=["http", "https"],
-                message="Enter a website address that starts with http:// or https://.",
+                message=_("Enter a website address that starts with http:// or https://."),
             )
         ],
     )
     description = models.TextField(
+        _("description"),
         max_length=DESCRIPTION_MAX_LENGTH,
         blank=True,
         # A TextField's max_length only sizes the form input: the validator enforces it.
         validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)],
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    metadata = models.JSONField(
-        default=dict, blank=True, validators=[normalizers.validate_metadata]
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
-    source = models.CharField(max_length=16, choices=Source.choices, editable=False)
-    created_by = models.CharField(max_length=200, editable=False)
+    metadata = models.JSONField(
+        _("metadata"), default=dict, blank=True, validators=[normalizers.validate_metadata]
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, editable=False)
+    created_by = models.CharField(_("created by"), max_length=200, editable=False)
     # Both set by the services: equal at creation, then moved by every change.
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
     # Bumped on every change; the API's ETag, and the guard of conditional writes.
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         constraints = [
@@ -283,14 +314,14 @@ class Customer(models.Model):
                 condition=~Q(email=""),
                 name="customer_unique_email_per_merchant",
                 violation_error_code="duplicate",
-                violation_error_message="A customer with this email already exists.",
+                violation_error_message=_("A customer with this email already exists."),
             ),
             models.UniqueConstraint(
                 fields=["merchant", "reference"],
                 condition=~Q(reference=""),
                 name="customer_unique_reference_per_merchant",
                 violation_error_code="duplicate",
-                violation_error_message="A customer with this reference already exists.",
+                violation_error_message=_("A customer with this reference already exists."),
             ),
             models.CheckConstraint(
                 condition=Q(type__in=CustomerType.values), name="customer_type_valid"
@@ -304,6 +335,8 @@ class Customer(models.Model):
                 violation_error_message=EMAIL_OR_PHONE_REQUIRED,
             ),
         ]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         indexes = [
             # Merchant first: every query is scoped to one merchant. The id breaks ties for
             # keyset pagination on each orderable column.
@@ -524,10 +557,10 @@ class CustomerEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        CREATED = "created", "Created"
-        UPDATED = "updated", "Updated"
-        STATUS_CHANGED = "status_changed", "Status changed"
-        DELETED = "deleted", "Deleted"
+        CREATED = "created", pgettext_lazy("customer event", "Created")
+        UPDATED = "updated", pgettext_lazy("customer event", "Updated")
+        STATUS_CHANGED = "status_changed", pgettext_lazy("customer event", "Status changed")
+        DELETED = "deleted", pgettext_lazy("customer event", "Deleted")
 
     #: The API's event type of each action.
     TYPES: dict[str, str] = {
@@ -620,12 +653,12 @@ def import_rejects_path(instance: "CustomerImport", filename: str) -> str:
 
 
 class ImportStatus(models.TextChoices):
-    VALIDATING = "validating", "Validating"
-    VALIDATED = "validated", "Validated"
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    VALIDATING = "validating", _("Validating")
+    VALIDATED = "validated", _("Validated")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class CustomerImport(models.Model):
@@ -645,7 +678,9 @@ class CustomerImport(models.Model):
     FILE_NAME_MAX_LENGTH = 255
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("merchant")
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -14,20 +14,26 @@ import re
 import unicodedata
 import zoneinfo
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import phonenumbers
 import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 PHONE_EXAMPLE = "+221771234567"
 
 #: No text we store or look up may hold a NUL character: no database column should receive one.
-NULL_CHARACTER_MESSAGE = "Null characters are not allowed."
+NULL_CHARACTER_MESSAGE = _("Null characters are not allowed.")
 #: Nor half of a UTF-16 surrogate pair (JSON's "\ud800" alone): it is no character at all, and
 #: no database encoding can hold it.
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-LONE_SURROGATE_MESSAGE = (
+LONE_SURROGATE_MESSAGE = _(
     "Text must be valid Unicode: lone surrogates (\\ud800 to \\udfff) are not characters."
 )
 
@@ -74,14 +80,77 @@ def printable(text: str) -> str:
     return LONE_SURROGATE.sub("\ufffd", text)
 
 
+# --- names of countries and currencies, in the language of the page -------------------------
+
+
+@functools.cache
+def _iso_names(domain: str, language: str) -> gettext.NullTranslations:
+    """pycountry's translations of the ISO ``domain`` ("iso3166-1", "iso4217") into
+    ``language``; English, or a language pycountry lacks, reads the names as they are."""
+    return gettext.translation(
+        domain, pycountry.LOCALES_DIR, languages=[language.split("-")[0]], fallback=True
+    )
+
+
+def _in_language(domain: str, name: str, language: str | None = None) -> str:
+    """``name`` in ``language`` (the page's by default), with the typographic apostrophe
+    (U+2019) outside English."""
+    language = language or get_language() or "en"
+    translated = _iso_names(domain, language).gettext(name)
+    return translated if language.startswith("en") else translated.replace("'", "\u2019")
+
+
+def collation_key(text: str) -> str:
+    """A name's place in an alphabetical list, without a system locale: accents and case
+    aside first ("Égypte" among the E, not after "Zimbabwe"), then exactly."""
+    folded = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
+    base = "".join(char for char in folded if not unicodedata.combining(char)).casefold()
+    return f"{base}\x00{text}"
+
+
+def country_name(code: str) -> str:
+    """The country of an alpha-2 code by its usual name, in the page's language ("Senegal",
+    "Sénégal"); the code itself if it is none."""
+    country = pycountry.countries.get(alpha_2=code) if code else None
+    if country is None:
+        return code or ""
+    name = getattr(country, "common_name", None) or country.name
+    return _in_language("iso3166-1", name)
+
+
+def currency_name(code: str) -> str:
+    """The currency of an ISO 4217 code by name, in the page's language."""
+    currency = pycountry.currencies.get(alpha_3=code) if code else None
+    return _in_language("iso4217", currency.name) if currency else ""
+
+
+@functools.cache
+def _country_choices(language: str) -> tuple[tuple[str, str], ...]:
+    choices = (
+        (c.alpha_2, _in_language("iso3166-1", c.name, language)) for c in pycountry.countries
+    )
+    return tuple(sorted(choices, key=lambda choice: collation_key(choice[1])))
+
+
 def country_choices() -> list[tuple[str, str]]:
-    """(alpha-2 code, English name) of every ISO 3166 country, by name."""
-    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
+    """(alpha-2 code, name) of every ISO 3166 country, by name, in the page's language."""
+    return list(_country_choices(get_language() or "en"))
+
+
+@functools.cache
+def _currency_choices(language: str) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        sorted(
+            (c.alpha_3, f"{c.alpha_3} · {_in_language('iso4217', c.name, language)}")
+            for c in pycountry.currencies
+        )
+    )
 
 
 def currency_choices() -> list[tuple[str, str]]:
-    """(code, "code · name") of every ISO 4217 currency, by code."""
-    return sorted((c.alpha_3, f"{c.alpha_3} · {c.name}") for c in pycountry.currencies)
+    """(code, "code · name") of every ISO 4217 currency, by code, names in the page's
+    language."""
+    return list(_currency_choices(get_language() or "en"))
 
 
 def normalize_email(value: str) -> str:
@@ -106,9 +175,7 @@ def _folded(name: str) -> str:
 def _country_names() -> dict[str, str]:
     """Every name of every country, in English and in French (pycountry's ISO 3166
     translations), folded, to its alpha-2 code."""
-    french = gettext.translation(
-        "iso3166-1", pycountry.LOCALES_DIR, languages=["fr"], fallback=True
-    )
+    french = _iso_names("iso3166-1", "fr")
     names: dict[str, str] = {}
     for country in pycountry.countries:
         for attribute in ("name", "official_name", "common_name"):
@@ -143,8 +210,10 @@ def normalize_country(value: str) -> str:
         except LookupError:
             pass
     raise ValidationError(
-        "Country '%(value)s' is not an ISO 3166 country; use a code such as SN or SEN, "
-        "or a name in English or French such as Senegal or Sénégal.",
+        _(
+            "Country '%(value)s' is not an ISO 3166 country; use a code such as SN or SEN, "
+            "or a name in English or French such as Senegal or Sénégal."
+        ),
         code="invalid_country",
         params={"value": text},
     )
@@ -157,7 +226,7 @@ def validate_time_zone(value: str) -> None:
     """An IANA time zone name this machine knows (``Africa/Dakar``, ``UTC``)."""
     if value not in _time_zones():
         raise ValidationError(
-            "Time zone '%(value)s' is not known; use an IANA name such as Africa/Dakar.",
+            _("Time zone '%(value)s' is not known; use an IANA name such as Africa/Dakar."),
             code="invalid_time_zone",
             params={"value": value},
         )
@@ -170,7 +239,7 @@ def normalize_currency(value: str) -> str:
         return ""
     if len(text) != 3 or pycountry.currencies.get(alpha_3=text) is None:
         raise ValidationError(
-            "Currency '%(value)s' is not an ISO 4217 currency code, e.g. XOF, NGN or KES.",
+            _("Currency '%(value)s' is not an ISO 4217 currency code, e.g. XOF, NGN or KES."),
             code="invalid_currency",
             params={"value": value.strip()},
         )
@@ -184,7 +253,7 @@ def normalize_phone(value: str, country: str = "") -> str:
     if not text:
         return ""
     invalid = ValidationError(
-        "Enter a valid phone number, e.g. %(example)s.",
+        _("Enter a valid phone number, e.g. %(example)s."),
         code="invalid_phone",
         params={"example": PHONE_EXAMPLE},
     )
@@ -194,8 +263,10 @@ def normalize_phone(value: str, country: str = "") -> str:
         text = "+" + text[2:]
     if not text.startswith("+") and not country:
         raise ValidationError(
-            "Add the country code to the phone number (e.g. %(example)s), or set the "
-            "customer's country.",
+            _(
+                "Add the country code to the phone number (e.g. %(example)s), or set the "
+                "customer's country."
+            ),
             code="phone_needs_country",
             params={"example": PHONE_EXAMPLE},
         )
@@ -235,7 +306,7 @@ def phone_search_digits(term: str, min_digits: int) -> str:
     return prefix + digits if len(digits) >= min_digits else ""
 
 
-def _metadata_error(key: str, message: str, code: str, **params) -> ValidationError:
+def _metadata_error(key: str, message: "StrOrPromise", code: str, **params) -> ValidationError:
     # ``field`` lets the API name the nested field as ``metadata.<key>``.
     key = printable(key)
     return ValidationError(
@@ -257,13 +328,13 @@ def validate_metadata(value) -> None:
         return
     if not isinstance(value, dict):
         raise ValidationError(
-            "Metadata must be an object of key-value pairs.", code="metadata_not_object"
+            _("Metadata must be an object of key-value pairs."), code="metadata_not_object"
         )
     errors = []
     if len(value) > METADATA_MAX_KEYS:
         errors.append(
             ValidationError(
-                "Metadata can hold at most %(limit)d keys; %(count)d were given.",
+                _("Metadata can hold at most %(limit)d keys; %(count)d were given."),
                 code="metadata_too_many_keys",
                 params={"limit": METADATA_MAX_KEYS, "count": len(value)},
             )
@@ -275,7 +346,7 @@ def validate_metadata(value) -> None:
             errors.append(
                 _metadata_error(
                     key,
-                    "Metadata key '%(key)s' is longer than %(limit)d characters.",
+                    _("Metadata key '%(key)s' is longer than %(limit)d characters."),
                     "metadata_key_too_long",
                     limit=METADATA_KEY_MAX_LENGTH,
                 )
@@ -284,7 +355,7 @@ def validate_metadata(value) -> None:
             errors.append(
                 _metadata_error(
                     key,
-                    "Metadata key '%(key)s' may only contain letters, digits, '_', '.' and '-'.",
+                    _("Metadata key '%(key)s' may only contain letters, digits, '_', '.' and '-'."),
                     "metadata_key_invalid",
                 )
             )
@@ -293,7 +364,7 @@ def validate_metadata(value) -> None:
                 errors.append(
                     _metadata_error(
                         key,
-                        "Metadata value of '%(key)s' is longer than %(limit)d characters.",
+                        _("Metadata value of '%(key)s' is longer than %(limit)d characters."),
                         "metadata_value_too_long",
                         limit=METADATA_VALUE_MAX_LENGTH,
                     )
@@ -305,8 +376,10 @@ def validate_metadata(value) -> None:
             errors.append(
                 _metadata_error(
                     key,
-                    "Metadata value of '%(key)s' must be a string, a number or a boolean; "
-                    "nested objects, lists and null are not allowed.",
+                    _(
+                        "Metadata value of '%(key)s' must be a string, a number or a boolean; "
+                        "nested objects, lists and null are not allowed."
+                    ),
                     "metadata_value_invalid",
                 )
             )
@@ -317,8 +390,10 @@ def validate_metadata(value) -> None:
 def _number_out_of_range(key: str) -> ValidationError:
     return _metadata_error(
         key,
-        "Metadata number of '%(key)s' is out of range: whole numbers go from -%(limit)d to "
-        "%(limit)d; store a larger one as text.",
+        _(
+            "Metadata number of '%(key)s' is out of range: whole numbers go from -%(limit)d to "
+            "%(limit)d; store a larger one as text."
+        ),
         "metadata_number_out_of_range",
         limit=METADATA_INTEGER_LIMIT,
     )
@@ -361,7 +436,7 @@ def metadata_from_text(key: str, kind: str, text: str):
             raise _number_out_of_range(key) from None
         if number is None:
             raise ValidationError(
-                "The value of '%(key)s' is not a number, e.g. 42 or 9.5.",
+                _("The value of '%(key)s' is not a number, e.g. 42 or 9.5."),
                 code="metadata_not_number",
                 params={"key": printable(key)},
             )
@@ -371,7 +446,7 @@ def metadata_from_text(key: str, kind: str, text: str):
     if kind == "boolean":
         if text.lower() not in {"true", "false"}:
             raise ValidationError(
-                "The value of '%(key)s' must be true or false.",
+                _("The value of '%(key)s' must be true or false."),
                 code="metadata_not_boolean",
                 params={"key": printable(key)},
             )
@@ -385,7 +460,7 @@ def validate_address(value) -> None:
         return
     if not isinstance(value, dict):
         raise ValidationError(
-            "Address must be an object with line1, line2, city, state and postal_code.",
+            _("Address must be an object with line1, line2, city, state and postal_code."),
             code="address_not_object",
         )
     errors = []
@@ -396,8 +471,10 @@ def validate_address(value) -> None:
         elif key not in ADDRESS_KEYS:
             errors.append(
                 ValidationError(
-                    "Unknown address field '%(key)s'; use line1, line2, city, state or "
-                    "postal_code.",
+                    _(
+                        "Unknown address field '%(key)s'; use line1, line2, city, state or "
+                        "postal_code."
+                    ),
                     code="address_unknown_key",
                     params=path,
                 )
@@ -405,7 +482,7 @@ def validate_address(value) -> None:
         elif item is not None and not isinstance(item, str):
             errors.append(
                 ValidationError(
-                    "Address field '%(key)s' must be a string.",
+                    _("Address field '%(key)s' must be a string."),
                     code="address_value_invalid",
                     params=path,
                 )
@@ -413,7 +490,7 @@ def validate_address(value) -> None:
         elif item and len(item) > ADDRESS_VALUE_MAX_LENGTH:
             errors.append(
                 ValidationError(
-                    "Address field '%(key)s' is longer than %(limit)d characters.",
+                    _("Address field '%(key)s' is longer than %(limit)d characters."),
                     code="address_value_too_long",
                     params={**path, "limit": ADDRESS_VALUE_MAX_LENGTH},
                 )

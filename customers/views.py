@@ -8,6 +8,7 @@ did not exist; an action the user may not take is a 403 even when its button is 
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from django.conf import settings
@@ -31,6 +32,8 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import (
     CreateView,
@@ -81,6 +84,9 @@ from .selectors import (
 from .services import api_key_revoke, customer_delete, customer_set_status
 from .templatetags.dashboard import country_name
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
 
 class NewForMerchantMixin(FormMixin):
     """A new record goes to the user's only merchant; a user of several chooses among them."""
@@ -91,7 +97,7 @@ class NewForMerchantMixin(FormMixin):
         user = self.request.user
         merchant, merchants = only_merchant_of(user), merchants_for_user(user)
         if merchant is None and not merchants.exists():
-            raise PermissionDenied("You are not a member of any merchant yet.")
+            raise PermissionDenied(_("You are not a member of any merchant yet."))
         return {**super().get_form_kwargs(), "merchant": merchant, "merchants": merchants}
 
 
@@ -135,7 +141,7 @@ class OverviewView(PermissionRequiredMixin, MerchantColumnMixin, TemplateView):
             types=overview.counts_by(merchant_ids, "type", Customer.Type.choices),
             countries=self.country_bars(countries),
             days=self.day_bars(days),
-            new_in_period=sum(count for _, count in days),
+            new_in_period=sum(count for __, count in days),
             busiest_day=max(days, key=lambda day: day[1]) if days else None,
             period_days=overview.DAYS,
             chart_width=overview.DAYS * self.bar_width,
@@ -149,17 +155,17 @@ class OverviewView(PermissionRequiredMixin, MerchantColumnMixin, TemplateView):
         named = [row for row in countries if row[0]]
         top, rest = named[: overview.TOP_COUNTRIES], named[overview.TOP_COUNTRIES :]
         rows = [(country_name(code), code, count) for code, count in top]
-        others = sum(count for _, count in rest)
+        others = sum(count for __, count in rest)
         if others:
-            rows.append(("Other countries", "", others))
+            rows.append((_("Other countries"), "", others))
         unknown = sum(count for code, count in countries if not code)
         if unknown:
-            rows.append(("No country", "", unknown))
+            rows.append((_("No country"), "", unknown))
         return overview.bars(rows)
 
     def day_bars(self, days) -> list[dict]:
         """Each day's bar in the chart's coordinates (the tallest day fills the height)."""
-        tallest = max((count for _, count in days), default=0) or 1
+        tallest = max((count for __, count in days), default=0) or 1
         bars = []
         for n, (day, count) in enumerate(days):
             height = round(count / tallest * self.chart_height, 1)
@@ -217,7 +223,7 @@ class CustomerListView(CustomerAccessMixin, MerchantColumnMixin, FilterView):
         # The filter form submits every input, and a box ticked per chosen status: the shared
         # URL keeps the filled ones, several statuses as the API takes them (status=a,b).
         pairs = list(request.GET.lists())
-        if any(len(values) != 1 or not values[0].strip() for _, values in pairs):
+        if any(len(values) != 1 or not values[0].strip() for __, values in pairs):
             filled = [(key, ",".join(v for v in values if v.strip())) for key, values in pairs]
             canonical = urlencode([(key, value) for key, value in filled if value])
             return HttpResponseRedirect(f"{request.path}?{canonical}".rstrip("?"))
@@ -313,7 +319,7 @@ class CustomerFormMixin(ModelFormMixin):
     request: HttpRequest
     form_class = CustomerForm
     template_name: str | None = "customers/customer_form.html"
-    success_message = ""
+    success_message = gettext_lazy("Customer “%(name)s” saved.")
 
     def get_success_url(self):
         return reverse("customers:detail", args=[self.object.pk])
@@ -323,18 +329,18 @@ class CustomerFormMixin(ModelFormMixin):
             self.object = form.save(actor=self.request.user)
         except ValidationError:
             return self.form_invalid(form)
-        messages.success(self.request, self.success_message.format(name=self.object.name))
+        messages.success(self.request, self.success_message % {"name": self.object.name})
         return HttpResponseRedirect(self.get_success_url())
 
 
 class CustomerCreateView(CustomerAccessMixin, NewForMerchantMixin, CustomerFormMixin, CreateView):
     permission_required = "customers.add_customer"
-    success_message = "Customer “{name}” created."
+    success_message = gettext_lazy("Customer “%(name)s” created.")
 
 
 class CustomerUpdateView(CustomerAccessMixin, CustomerFormMixin, UpdateView):
     permission_required = "customers.change_customer"
-    success_message = "Customer “{name}” saved."
+    success_message = gettext_lazy("Customer “%(name)s” saved.")
 
 
 class CustomerDeleteView(CustomerAccessMixin, DeleteView):
@@ -347,7 +353,9 @@ class CustomerDeleteView(CustomerAccessMixin, DeleteView):
             customer_delete(customer=self.object, actor=self.request.user, source=DASHBOARD)
         except CustomerNotFound:
             raise Http404("No customer matches the given query.") from None
-        messages.success(self.request, f"Customer “{self.object.name}” deleted.")
+        messages.success(
+            self.request, _("Customer “%(name)s” deleted.") % {"name": self.object.name}
+        )
         return HttpResponseRedirect(self.get_success_url())
 
 
@@ -357,11 +365,11 @@ class CustomerStatusView(CustomerAccessMixin, SingleObjectMixin, View):
 
     permission_required = "customers.change_customer"
     http_method_names = ["post"]
-    done: dict[str, str] = {
-        Customer.Status.ACTIVE: "activated",
-        Customer.Status.BLOCKED: "blocked",
-        Customer.Status.INACTIVE: "deactivated",
-        Customer.Status.PENDING_KYC: "set to pending KYC",
+    done: dict[str, "StrOrPromise"] = {
+        Customer.Status.ACTIVE: gettext_lazy("Customer “%(name)s” activated."),
+        Customer.Status.BLOCKED: gettext_lazy("Customer “%(name)s” blocked."),
+        Customer.Status.INACTIVE: gettext_lazy("Customer “%(name)s” deactivated."),
+        Customer.Status.PENDING_KYC: gettext_lazy("Customer “%(name)s” set to pending KYC."),
     }
 
     def post(self, request, *args, **kwargs):
@@ -369,7 +377,7 @@ class CustomerStatusView(CustomerAccessMixin, SingleObjectMixin, View):
         form = CustomerStatusForm(request.POST)
         if not form.is_valid():
             if "status" in form.errors:
-                return HttpResponseBadRequest("Unknown status.")
+                return HttpResponseBadRequest(_("Unknown status."))
             return render(
                 request,
                 CustomerBlockView.template_name,
@@ -383,7 +391,7 @@ class CustomerStatusView(CustomerAccessMixin, SingleObjectMixin, View):
             source=DASHBOARD,
             reason=form.cleaned_data["reason"],
         )
-        messages.success(request, f"Customer “{customer.name}” {self.done[customer.status]}.")
+        messages.success(request, self.done[customer.status] % {"name": customer.name})
         return HttpResponseRedirect(reverse("customers:detail", args=[customer.pk]))
 
 
@@ -406,17 +414,32 @@ def list_url(query: str) -> str:
     return f"{reverse('customers:list')}?{query}".rstrip("?")
 
 
+#: What a bulk action's summary adds about customers deleted meanwhile.
+ALREADY_GONE = ngettext_lazy("%(count)s was already gone", "%(count)s were already gone", "count")
+
+
 @dataclass(frozen=True)
 class BulkAction:
-    """One of the list's bulk actions: the permission it needs and the status it sets (none
-    for delete and export)."""
+    """One of the list's bulk actions: the permission it needs, the status it sets (none for
+    delete and export), and the words of its review page and messages (translated, with each
+    language's agreements: "2 customers blocked", "2 clients bloqués")."""
 
     name: str
-    label: str
+    label: "StrOrPromise"  # "Block"
     permission: str
-    done: str = ""
     status: str = ""
     danger: bool = False
+    button: "StrOrPromise" = ""  # "Block selected"
+    title: "StrOrPromise" = ""  # "Block customers"
+    confirm: "StrOrPromise" = ""  # "Block %(count)s customers", by count
+    plan: "StrOrPromise" = ""  # "%(selected)s selected: %(count)s to be blocked"
+    plan_unchanged: "StrOrPromise" = ""  # ", %(count)s already blocked"
+    to_be: "StrOrPromise" = ""  # "To be blocked"
+    unchanged_title: "StrOrPromise" = ""  # "Unchanged: already blocked"
+    done: "StrOrPromise" = ""  # "%(count)s customers blocked", by count
+    done_none: "StrOrPromise" = ""  # "No customer blocked"
+    already: "StrOrPromise" = ""  # "%(count)s were already blocked", by count
+    failed: "StrOrPromise" = ""  # "Customer “%(name)s” could not be blocked: %(reason)s"
 
     @property
     def asks_reason(self) -> bool:
@@ -425,19 +448,20 @@ class BulkAction:
     def changes(self, customer: Customer) -> bool:
         return not self.status or customer.status != self.status
 
+    def review(self, *, selected: int, changing: int, unchanged: int) -> dict[str, str]:
+        """The review page's heading and what it says of the selection."""
+        plan = self.plan % {"selected": selected, "count": changing}
+        if unchanged:
+            plan += self.plan_unchanged % {"count": unchanged}
+        return {"heading": self.confirm % {"count": changing}, "plan": plan}
+
     def summary(self, changed: int, unchanged: int, gone: int) -> str:
         """What the flash message says, e.g. "1 customer deleted, 1 was already gone."."""
-
-        def were(count: int) -> str:
-            return f"{count} {'was' if count == 1 else 'were'}"
-
-        parts = [f"{changed} customer{'s' if changed != 1 else ''} {self.done}"]
-        if not changed:
-            parts = [f"No customer {self.done}"]
+        parts = [str(self.done % {"count": changed}) if changed else str(self.done_none)]
         if unchanged:
-            parts.append(f"{were(unchanged)} already {Customer.Status(self.status).label.lower()}")
+            parts.append(self.already % {"count": unchanged})
         if gone:
-            parts.append(f"{were(gone)} already gone")
+            parts.append(ALREADY_GONE % {"count": gone})
         return ", ".join(parts) + "."
 
 
@@ -447,21 +471,73 @@ BULK_ACTIONS: dict[str, BulkAction] = {
     for action in [
         BulkAction(
             BULK_ACTIVATE,
-            "Activate",
+            gettext_lazy("Activate"),
             _CHANGE,
-            done=CustomerStatusView.done[Customer.Status.ACTIVE],
             status=Customer.Status.ACTIVE,
+            button=gettext_lazy("Activate selected"),
+            title=gettext_lazy("Activate customers"),
+            confirm=ngettext_lazy(
+                "Activate %(count)s customer", "Activate %(count)s customers", "count"
+            ),
+            plan=gettext_lazy("%(selected)s selected: %(count)s to be activated"),
+            plan_unchanged=gettext_lazy(", %(count)s already active"),
+            to_be=gettext_lazy("To be activated"),
+            unchanged_title=gettext_lazy("Unchanged: already active"),
+            done=ngettext_lazy(
+                "%(count)s customer activated", "%(count)s customers activated", "count"
+            ),
+            done_none=gettext_lazy("No customer activated"),
+            already=ngettext_lazy(
+                "%(count)s was already active", "%(count)s were already active", "count"
+            ),
+            failed=gettext_lazy("Customer “%(name)s” could not be activated: %(reason)s"),
         ),
         BulkAction(
             BULK_BLOCK,
-            "Block",
+            gettext_lazy("Block"),
             _CHANGE,
-            done=CustomerStatusView.done[Customer.Status.BLOCKED],
             status=Customer.Status.BLOCKED,
             danger=True,
+            button=gettext_lazy("Block selected"),
+            title=gettext_lazy("Block customers"),
+            confirm=ngettext_lazy("Block %(count)s customer", "Block %(count)s customers", "count"),
+            plan=gettext_lazy("%(selected)s selected: %(count)s to be blocked"),
+            plan_unchanged=gettext_lazy(", %(count)s already blocked"),
+            to_be=gettext_lazy("To be blocked"),
+            unchanged_title=gettext_lazy("Unchanged: already blocked"),
+            done=ngettext_lazy(
+                "%(count)s customer blocked", "%(count)s customers blocked", "count"
+            ),
+            done_none=gettext_lazy("No customer blocked"),
+            already=ngettext_lazy(
+                "%(count)s was already blocked", "%(count)s were already blocked", "count"
+            ),
+            failed=gettext_lazy("Customer “%(name)s” could not be blocked: %(reason)s"),
         ),
-        BulkAction(BULK_EXPORT, "Export", "customers.view_customer"),
-        BulkAction(BULK_DELETE, "Delete", "customers.delete_customer", done="deleted", danger=True),
+        BulkAction(
+            BULK_EXPORT,
+            gettext_lazy("Export"),
+            "customers.view_customer",
+            button=gettext_lazy("Export selected"),
+        ),
+        BulkAction(
+            BULK_DELETE,
+            gettext_lazy("Delete"),
+            "customers.delete_customer",
+            danger=True,
+            button=gettext_lazy("Delete selected"),
+            title=gettext_lazy("Delete customers"),
+            confirm=ngettext_lazy(
+                "Delete %(count)s customer", "Delete %(count)s customers", "count"
+            ),
+            plan=gettext_lazy("%(selected)s selected: %(count)s to be deleted"),
+            to_be=gettext_lazy("To be deleted"),
+            done=ngettext_lazy(
+                "%(count)s customer deleted", "%(count)s customers deleted", "count"
+            ),
+            done_none=gettext_lazy("No customer deleted"),
+            failed=gettext_lazy("Customer “%(name)s” could not be deleted: %(reason)s"),
+        ),
     ]
 }
 
@@ -486,7 +562,7 @@ class CustomerBulkView(CustomerAccessMixin, MerchantColumnMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         action = BULK_ACTIONS.get(request.POST.get("action", ""))
         if action is None:
-            return HttpResponseBadRequest("Unknown action.")
+            return HttpResponseBadRequest(_("Unknown action."))
         if not request.user.has_perm(action.permission):
             raise PermissionDenied
         form = CustomerBulkForm(request.POST)
@@ -510,12 +586,16 @@ class CustomerBulkView(CustomerAccessMixin, MerchantColumnMixin, TemplateView):
             reason = status_form.cleaned_data["reason"] if status_form else ""
             self.apply(action, customers, gone=len(ids) - len(customers), reason=reason)
             return HttpResponseRedirect(back)
+        changing = [customer for customer in customers if action.changes(customer)]
+        unchanged = [customer for customer in customers if not action.changes(customer)]
         context = self.get_context_data(
             action=action,
             customers=customers,
-            changing=[customer for customer in customers if action.changes(customer)],
-            unchanged=[customer for customer in customers if not action.changes(customer)],
-            status_label=Customer.Status(action.status).label.lower() if action.status else "",
+            changing=changing,
+            unchanged=unchanged,
+            review=action.review(
+                selected=len(customers), changing=len(changing), unchanged=len(unchanged)
+            ),
             form=status_form,
             query=QueryDict(form.cleaned_data["query"]).urlencode(),
             back=back,
@@ -550,8 +630,7 @@ class CustomerBulkView(CustomerAccessMixin, MerchantColumnMixin, TemplateView):
         for customer, refusal in failed:
             messages.error(
                 self.request,
-                f"Customer “{customer.name}” could not be {action.done}: "
-                + " ".join(refusal.messages),
+                action.failed % {"name": customer.name, "reason": " ".join(refusal.messages)},
             )
 
 
@@ -604,7 +683,9 @@ class ApiKeyRevokeView(ApiKeyAccessMixin, DeleteView):
 
     def form_valid(self, form):
         api_key_revoke(api_key=self.object)
-        messages.success(self.request, f"API key “{self.object.name}” revoked.")
+        messages.success(
+            self.request, _("API key “%(name)s” revoked.") % {"name": self.object.name}
+        )
         return HttpResponseRedirect(self.get_success_url())
 
 
@@ -617,7 +698,7 @@ class LogoutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
         # The session is new, but the messages are stored with the response, as on any page.
-        messages.success(request, "You have been logged out.")
+        messages.success(request, _("You have been logged out."))
         return response
 
 
@@ -672,7 +753,9 @@ class ActivityView(PermissionRequiredMixin, MerchantColumnMixin, TemplateView):
                 if position.ordering != self.ordering:
                     raise ValueError("a position in another list")
             except ValueError:
-                self.problems.append("before: This link is not valid; go back to the first page.")
+                self.problems.append(
+                    "before: " + _("This link is not valid; go back to the first page.")
+                )
         valid = self.filterset.is_valid() and not self.problems
         rows: list[CustomerEvent] = []
         if valid:
@@ -835,9 +918,12 @@ class CustomerImportStartView(CustomerImportAccessMixin, SingleObjectMixin, View
     def post(self, request, *args, **kwargs):
         customer_import = self.get_object()
         if customer_import_start(customer_import=customer_import):
-            messages.success(request, f"Import of “{customer_import.file_name}” started.")
+            messages.success(
+                request,
+                _("Import of “%(name)s” started.") % {"name": customer_import.file_name},
+            )
         else:
-            messages.warning(request, "This import has already been started.")
+            messages.warning(request, _("This import has already been started."))
         return HttpResponseRedirect(reverse("customers:import_detail", args=[customer_import.pk]))
 
 
@@ -849,11 +935,13 @@ class CustomerImportCancelView(CustomerImportAccessMixin, SingleObjectMixin, Vie
     def post(self, request, *args, **kwargs):
         customer_import = self.get_object()
         if not customer_import_cancel(customer_import=customer_import):
-            messages.warning(request, "This import has started: it can no longer be cancelled.")
+            messages.warning(request, _("This import has started: it can no longer be cancelled."))
             return HttpResponseRedirect(
                 reverse("customers:import_detail", args=[customer_import.pk])
             )
-        messages.success(request, f"Import of “{customer_import.file_name}” cancelled.")
+        messages.success(
+            request, _("Import of “%(name)s” cancelled.") % {"name": customer_import.file_name}
+        )
         return HttpResponseRedirect(reverse("customers:import_create"))
 
 
@@ -864,11 +952,11 @@ class CustomerImportRejectsView(CustomerImportAccessMixin, SingleObjectMixin, Vi
     def get(self, request, *args, **kwargs):
         customer_import = self.get_object()
         if not customer_import.rejects_file:
-            raise Http404("This import rejected no rows.")
+            raise Http404(_("This import rejected no rows."))
         try:
             stored = customer_import.rejects_file.open("rb")
         except FileNotFoundError:
-            raise Http404("The rejects file is no longer stored.") from None
+            raise Http404(_("The rejects file is no longer stored.")) from None
         stem = Path(customer_import.file_name).stem or "import"
         return FileResponse(
             stored,

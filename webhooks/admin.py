@@ -6,6 +6,7 @@ their merchants' endpoints and deliveries.
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
 from customers import selectors
 from customers.admin import MerchantListFilter, TenantScopedAdmin
@@ -106,6 +107,6 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             .filter(endpoint__merchant_id__in=selectors.merchant_ids_for_user(request.user))
         )
 
-    @admin.display(description="event")
+    @admin.display(description=gettext_lazy("event"))
     def event_type(self, delivery: WebhookDelivery) -> str:
         return delivery.event.type

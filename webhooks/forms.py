@@ -6,13 +6,14 @@ import copy
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from customers.forms import MerchantChoiceMixin, ServiceModelForm
 
 from .models import ALL_EVENTS, EVENT_TYPES, WebhookEndpoint
 from .services import endpoint_create, endpoint_update
 
-EVENT_CHOICES = [(ALL_EVENTS, "All events"), *[(event, event) for event in EVENT_TYPES]]
+EVENT_CHOICES = [(ALL_EVENTS, _("All events")), *[(event, event) for event in EVENT_TYPES]]
 
 
 class EndpointFieldsMixin(ServiceModelForm):
@@ -24,7 +25,8 @@ class EndpointFieldsMixin(ServiceModelForm):
         # The services say what a valid choice of events is, an empty one included.
         required=False,
         initial=[ALL_EVENTS],
-        help_text="“All events” includes the types added later.",
+        label=_("Events"),
+        help_text=_("“All events” includes the types added later."),
     )
 
     class Meta:
@@ -37,8 +39,8 @@ class EndpointFieldsMixin(ServiceModelForm):
             "description": forms.Textarea(attrs={"rows": 2}),
         }
         help_texts = {
-            "url": "Where the events are POSTed, signed with the endpoint's secret.",
-            "description": "What receives the events, e.g. “Order back-end”.",
+            "url": _("Where the events are POSTed, signed with the endpoint's secret."),
+            "description": _("What receives the events, e.g. “Order back-end”."),
         }
 
     def written_fields(self, names) -> dict:

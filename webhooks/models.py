@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from customers.ids import uuid7
 from customers.models import CustomerEvent, Merchant
@@ -27,14 +28,14 @@ def new_secret() -> str:
 
 
 class EndpointStatus(models.TextChoices):
-    ENABLED = "enabled", "Enabled"
-    DISABLED = "disabled", "Disabled"
+    ENABLED = "enabled", _("Enabled")
+    DISABLED = "disabled", _("Disabled")
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
 
 
 class WebhookEndpoint(models.Model):
@@ -49,12 +50,14 @@ class WebhookEndpoint(models.Model):
     DESCRIPTION_MAX_LENGTH = 500
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
-    url = models.URLField("URL", max_length=URL_MAX_LENGTH)
-    events = models.JSONField(default=list)
-    description = models.CharField(max_length=DESCRIPTION_MAX_LENGTH, blank=True)
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("merchant")
+    )
+    url = models.URLField(_("URL"), max_length=URL_MAX_LENGTH)
+    events = models.JSONField(_("events"), default=list)
+    description = models.CharField(_("description"), max_length=DESCRIPTION_MAX_LENGTH, blank=True)
     status = models.CharField(
-        max_length=8, choices=EndpointStatus.choices, default=EndpointStatus.ENABLED
+        _("status"), max_length=8, choices=EndpointStatus.choices, default=EndpointStatus.ENABLED
     )
     secret = models.CharField(max_length=100, editable=False)
     previous_secret = models.CharField(max_length=100, blank=True, editable=False)
@@ -64,7 +67,8 @@ class WebhookEndpoint(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        verbose_name = "webhook endpoint"
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -120,7 +124,8 @@ class WebhookDelivery(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name_plural = "webhook deliveries"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers.models import CustomerEvent, Merchant
 from customers.normalizers import text_problem
@@ -22,11 +23,16 @@ def clean_events(value: Any) -> list[str]:
     """A non-empty list of known event types, or ``["*"]``; in a stable order, each once."""
     choices = ", ".join([*EVENT_TYPES, ALL_EVENTS])
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise ValidationError({"events": f"Give a list of event types among {choices}."})
+        raise ValidationError(
+            {"events": _("Give a list of event types among %(choices)s.") % {"choices": choices}}
+        )
     unknown = [v for v in value if v != ALL_EVENTS and v not in EVENT_TYPES]
     if unknown:
         raise ValidationError(
-            {"events": f"Unknown event type “{unknown[0]}”. Choose among {choices}."}
+            {
+                "events": _("Unknown event type “%(type)s”. Choose among %(choices)s.")
+                % {"type": unknown[0], "choices": choices}
+            }
         )
     if ALL_EVENTS in value:
         return [ALL_EVENTS]
@@ -47,7 +53,7 @@ def _clean(endpoint: WebhookEndpoint, fields: dict[str, Any]) -> None:
         if name in fields:
             value = fields[name]
             if not isinstance(value, str):
-                errors[name] = ["Give a string."]
+                errors[name] = [_("Give a string.")]
                 continue
             fields[name] = value = value.strip()
             problem = text_problem(value)

@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView, View
 from django.views.generic.detail import SingleObjectMixin
 
@@ -109,7 +110,9 @@ class EndpointCreateView(EndpointAccessMixin, NewForMerchantMixin, CreateView):
             self.object, secret = form.save(actor=actor_label(self.request.user))
         except ValidationError:
             return self.form_invalid(form)
-        messages.success(self.request, f"Webhook endpoint {self.object.url} created.")
+        messages.success(
+            self.request, _("Webhook endpoint %(url)s created.") % {"url": self.object.url}
+        )
         return secret_page(self, endpoint=self.object, secret=secret, rotated=False)
 
 
@@ -148,7 +151,9 @@ class EndpointUpdateView(EndpointAccessMixin, UpdateView):
             self.object = form.save()
         except ValidationError:
             return self.form_invalid(form)
-        messages.success(self.request, f"Webhook endpoint {self.object.url} saved.")
+        messages.success(
+            self.request, _("Webhook endpoint %(url)s saved.") % {"url": self.object.url}
+        )
         return HttpResponseRedirect(reverse("webhooks:endpoint_detail", args=[self.object.pk]))
 
 
@@ -162,10 +167,13 @@ class EndpointStatusView(EndpointAccessMixin, SingleObjectMixin, View):
         endpoint = self.get_object()
         form = EndpointStatusForm(request.POST)
         if not form.is_valid():
-            return HttpResponseBadRequest("Unknown status.")
+            return HttpResponseBadRequest(_("Unknown status."))
         endpoint = endpoint_update(endpoint=endpoint, status=form.cleaned_data["status"])
-        done = "enabled" if endpoint.is_enabled else "disabled"
-        messages.success(request, f"Webhook endpoint {endpoint.url} {done}.")
+        if endpoint.is_enabled:
+            done = _("Webhook endpoint %(url)s enabled.")
+        else:
+            done = _("Webhook endpoint %(url)s disabled.")
+        messages.success(request, done % {"url": endpoint.url})
         return HttpResponseRedirect(reverse("webhooks:endpoint_detail", args=[endpoint.pk]))
 
 
@@ -183,7 +191,9 @@ class EndpointRotateSecretView(EndpointAccessMixin, DetailView):
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
         secret = endpoint_rotate_secret(endpoint=self.object)
-        messages.success(request, f"The secret of {self.object.url} was rotated.")
+        messages.success(
+            request, _("The secret of %(url)s was rotated.") % {"url": self.object.url}
+        )
         return secret_page(self, endpoint=self.object, secret=secret, rotated=True)
 
 
@@ -194,7 +204,9 @@ class EndpointDeleteView(EndpointAccessMixin, DeleteView):
 
     def form_valid(self, form):
         endpoint_delete(endpoint=self.object)
-        messages.success(self.request, f"Webhook endpoint {self.object.url} deleted.")
+        messages.success(
+            self.request, _("Webhook endpoint %(url)s deleted.") % {"url": self.object.url}
+        )
         return HttpResponseRedirect(self.get_success_url())
 
 
@@ -214,10 +226,12 @@ class DeliveryResendView(PermissionRequiredMixin, SingleObjectMixin, View):
         try:
             sending.resend(delivery)
         except sending.EndpointDisabled:
-            messages.error(request, "This endpoint is disabled: enable it to send it events.")
+            messages.error(request, _("This endpoint is disabled: enable it to send it events."))
         else:
             messages.success(
-                request, f"The {delivery.event.type} event will be sent again to this endpoint."
+                request,
+                _("The %(type)s event will be sent again to this endpoint.")
+                % {"type": delivery.event.type},
             )
         return HttpResponseRedirect(
             reverse("webhooks:endpoint_detail", args=[delivery.endpoint_id])

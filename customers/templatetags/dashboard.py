@@ -4,34 +4,83 @@ lines of a customer's history."""
 import datetime
 
 import phonenumbers
-import pycountry
 from django import template
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.text import capfirst
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
+from customers import normalizers
 from customers.filtersets import CustomerFilterSet
 from customers.models import Customer, CustomerEvent
 from customers.normalizers import ADDRESS_KEYS, metadata_kind, metadata_text
+from webhooks.models import DeliveryStatus
 
 register = template.Library()
 
 EMPTY = "—"
 
+#: How the dashboard writes a date or a moment, by style, in each language (Django's date
+#: format syntax, whose month and day names are translated): "30 Nov 2026, 14:05" in English,
+#: "30 novembre 2026, 14:05" in French.
+DATE_STYLES = {
+    "en": {
+        "date": "j M Y",
+        "datetime": "j M Y, H:i",
+        "seconds": "j M Y, H:i:s",
+        "day_time": "j M, H:i",
+        "day": "j M",
+        "weekday": "D j M Y",
+    },
+    "fr": {
+        "date": "j F Y",
+        "datetime": "j F Y, H:i",
+        "seconds": "j F Y, H:i:s",
+        "day_time": "j F, H:i",
+        "day": "j F",
+        "weekday": "l j F Y",
+    },
+}
+
+
+def date_format(style: str) -> str:
+    """The format of ``style`` in the page's language."""
+    language = (get_language() or "en").split("-")[0]
+    return DATE_STYLES.get(language, DATE_STYLES["en"])[style]
+
+
+@register.filter
+def day(value: datetime.date | datetime.datetime | None, style: str = "date") -> str:
+    """A date (or a moment's date, in the merchant's time zone) in the page's language."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value)
+    return dateformat.format(value, date_format(style))
+
+
+@register.filter
+def in_utc(value: datetime.datetime | None, style: str = "datetime") -> str:
+    """A moment in UTC, for a hover: "30 Nov 2026, 13:05 UTC"."""
+    if value is None:
+        return ""
+    return f"{dateformat.format(value.astimezone(datetime.UTC), date_format(style))} UTC"
+
 
 @register.simple_tag
-def moment(value: datetime.datetime | None, format: str = "j M Y, H:i"):
-    """A moment in the merchant's time zone, named, with UTC on hover and in ``datetime``."""
+def moment(value: datetime.datetime | None, style: str = "datetime"):
+    """A moment in the merchant's time zone, named, with UTC on hover and in ``datetime``;
+    ``style`` is one of ``DATE_STYLES``."""
     if value is None:
         return EMPTY
     local = timezone.localtime(value)
-    utc = value.astimezone(datetime.UTC)
     return format_html(
-        '<time datetime="{}" title="{} UTC">{} {}</time>',
-        utc.isoformat().replace("+00:00", "Z"),
-        dateformat.format(utc, format),
-        dateformat.format(local, format),
+        '<time datetime="{}" title="{}">{} {}</time>',
+        value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z"),
+        in_utc(value, style),
+        dateformat.format(local, date_format(style)),
         local.tzname(),
     )
 
@@ -75,15 +124,13 @@ def phone_display(value: str) -> str:
 
 
 @register.filter
-def country_name(code: str) -> str:
-    country = pycountry.countries.get(alpha_2=code) if code else None
-    return getattr(country, "common_name", None) or getattr(country, "name", code) or ""
+def delivery_status(value: str):
+    """A webhook delivery's status as people read it ("Succeeded"), in the page's language."""
+    return DeliveryStatus(value).label if value in DeliveryStatus.values else value
 
 
-@register.filter
-def currency_name(code: str) -> str:
-    currency = pycountry.currencies.get(alpha_3=code) if code else None
-    return currency.name if currency else ""
+country_name = register.filter("country_name", normalizers.country_name)
+currency_name = register.filter("currency_name", normalizers.currency_name)
 
 
 @register.filter
@@ -102,24 +149,24 @@ register.filter("metadata_type", metadata_kind)
 
 @register.filter
 def actor_display(actor: str) -> dict:
-    """``user:ada`` → ``{"kind": "User", "name": "ada"}``; ``api_key:1a2b3c4d`` → API key."""
-    kind, _, name = actor.partition(":")
-    kinds = {"user": "user", "api_key": "API key"}
+    """``user:ada`` → ``{"kind": "user", "name": "ada"}``; ``api_key:1a2b3c4d`` → API key."""
+    kind, __, name = actor.partition(":")
+    kinds = {"user": _("user"), "api_key": _("API key")}
     if not name or kind not in kinds:
         return {"kind": "", "name": actor}
     return {"kind": kinds[kind], "name": name}
 
 
 #: The customer's fields by name, as people read them: "WhatsApp", "Phone"…
-FIELD_LABELS = {field.name: str(capfirst(field.verbose_name)) for field in Customer._meta.fields}
+FIELD_LABELS = {field.name: capfirst(field.verbose_name) for field in Customer._meta.fields}
 
 
-def _field_label(field: str) -> str:
+def _field_label(field: str):
     # A field the customer no longer has may still be named in older history.
     return FIELD_LABELS.get(field) or str(capfirst(field.replace("_", " ")))
 
 
-def _readable(field: str, value) -> str:
+def _readable(field: str, value):
     if value in (None, "", {}, []):
         return EMPTY
     if field == "address" and isinstance(value, dict):
