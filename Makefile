@@ -3,6 +3,7 @@
 #               and a background worker beside it (webhook deliveries)
 #   make worker one background worker in the foreground
 #   make test   the whole suite (SQLite; PostgreSQL when DATABASE_URL is set)
+#   make messages  the French catalogue brought up to date with the code, then compiled
 
 PYTHON ?= python3
 VENV := .venv
@@ -19,7 +20,7 @@ PIP_TOOLS := pip-tools==7.6.2
 COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run worker test coverage lint typecheck format bench lock clean
+.PHONY: run worker test coverage lint typecheck format bench lock messages clean
 
 # Production dependencies only: what `make run` and a server need.
 $(BIN)/.installed: requirements.lock
@@ -74,6 +75,15 @@ format: $(BIN)/.installed-dev
 
 bench: $(BIN)/.installed-dev
 	$(BIN)/python benchmarks/run.py
+
+# The dashboard's French catalogue (locale/fr/LC_MESSAGES): every string the code and the
+# templates mark is extracted into django.po (translate the new ones, no fuzzy left), then
+# compiled into django.mo, which is committed so that `make run` needs no gettext. Needs GNU
+# gettext (Debian: apt-get install gettext).
+MESSAGES_ARGS := --locale fr --ignore .venv --ignore staticfiles --ignore benchmarks --ignore tests
+messages: $(BIN)/.installed
+	DEBUG=true $(BIN)/python manage.py makemessages $(MESSAGES_ARGS) --add-location file --no-obsolete
+	DEBUG=true $(BIN)/python manage.py compilemessages --locale fr --ignore .venv
 
 # Re-pin both lock files after editing pyproject.toml (the dev lock keeps the production pins).
 lock: $(BIN)/.installed
