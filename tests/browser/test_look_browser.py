@@ -1,6 +1,6 @@
 """How the dashboard looks and reads: axe-core finds no WCAG 2 A/AA violation on any page in
-the light or the dark theme, nothing overflows a phone's width, and the dark theme keeps its
-contrast and a visible focus ring.
+the light or the dark theme, in English or in French, nothing overflows a phone's width, and
+the dark theme keeps its contrast and a visible focus ring.
 
 axe-core is the npm package pinned in ``vendor/axe-core`` (see its README); it is given to the
 page as an init script, which the Content-Security-Policy does not apply to, and is never served
@@ -10,6 +10,7 @@ by the application.
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
 from customers.services import customer_set_status, customer_update
@@ -18,11 +19,32 @@ from tests.factories import make_api_key, make_customer, make_user, make_webhook
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-# Every WCAG 2 A/AA rule in the light theme; in the dark one only the rules about colour, as
-# nothing else changes with it (and axe's whole run is the slow part of the test).
+WCAG = {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}
+# Every page twice: in English in the light theme, then in French in the dark one. The French
+# pass runs the rules that a language can break (the page's lang, names and labels of controls,
+# contrast of the longer words) besides the colour rules the dark theme can break; the rest is
+# the same markup in either language (and axe's whole run is the slow part of the test).
 AXE_RULES = {
-    "light": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
-    "dark": {"type": "rule", "values": ["color-contrast", "link-in-text-block"]},
+    "light": WCAG,
+    "dark": {
+        "type": "rule",
+        "values": [
+            "color-contrast",
+            "link-in-text-block",
+            "html-has-lang",
+            "html-lang-valid",
+            "valid-lang",
+            "document-title",
+            "label",
+            "button-name",
+            "link-name",
+            "select-name",
+            "aria-command-name",
+            "aria-input-field-name",
+            "aria-toggle-field-name",
+            "svg-img-alt",
+        ],
+    },
 }
 
 RUN_AXE = """async (runOnly) => {
@@ -84,15 +106,19 @@ def refused(page, button: str):
     expect(page.locator(".form-errors")).to_be_visible()
 
 
-def test_axe_finds_no_violation_on_any_page_light_or_dark(page, log_in, merchant, dashboard):
-    """Every page, and a form showing its errors (the same includes as every form's)."""
+def test_axe_finds_no_violation_on_any_page_light_or_dark_english_or_french(
+    page, context, live_server, log_in, merchant, dashboard
+):
+    """Every page, and a form showing its errors (the same includes as every form's): in
+    English and light, then in French and dark."""
     customer, endpoint = dashboard["customer"], dashboard["endpoint"]
 
     def edit_refused():
         visit(page, f"/customers/{customer.pk}/edit/")
         page.locator("#id_email").fill("")
         page.locator("#id_phone").fill("")
-        refused(page, "Save changes")
+        page.locator(".form-actions button[type=submit]").click()
+        expect(page.locator(".form-errors")).to_be_visible()
 
     pages = {
         "overview": lambda: visit(page, "/"),
@@ -111,22 +137,31 @@ def test_axe_finds_no_violation_on_any_page_light_or_dark(page, log_in, merchant
     }
     page.add_init_script(path=str(AXE))
     found = {}
+    passes = (("en", "light"), ("fr", "dark"))
 
-    def check(name: str):
+    def speak(language: str):
+        context.add_cookies(
+            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}]
+        )
+
+    def check(name: str, language: str, scheme: str):
         assert page.evaluate("typeof axe") == "object", f"axe-core did not load on {name}"
-        for scheme in ("light", "dark"):
-            page.emulate_media(color_scheme=scheme)
-            violations = page.evaluate(RUN_AXE, AXE_RULES[scheme])
-            if violations:
-                found[f"{name} ({scheme})"] = violations
-        page.emulate_media(color_scheme="light")
+        assert page.evaluate("document.documentElement.lang") == language, name
+        page.emulate_media(color_scheme=scheme)
+        violations = page.evaluate(RUN_AXE, AXE_RULES[scheme])
+        if violations:
+            found[f"{name} ({language}, {scheme})"] = violations
 
-    visit(page, "/accounts/login/")
-    check("login")
+    for language, scheme in passes:
+        speak(language)
+        visit(page, "/accounts/login/")
+        check("login", language, scheme)
     log_in(make_user(merchant, group="Manager"))
-    for name, open_page in pages.items():
-        open_page()
-        check(name)
+    for language, scheme in passes:
+        speak(language)
+        for name, open_page in pages.items():
+            open_page()
+            check(name, language, scheme)
 
     assert found == {}
 
