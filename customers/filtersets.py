@@ -211,6 +211,7 @@ class CustomerFilterSet(django_filters.FilterSet):
     status = ChoiceInFilter(
         field_name="status",
         choices=Customer.Status.choices,
+        empty_label=None,  # a box per status; none ticked is any status
         label=gettext_lazy("Status"),
         widget=CheckboxesInCSV,
         help_text=gettext_lazy("One status, or several comma-separated."),

@@ -296,6 +296,15 @@ def test_list_filters_by_several_statuses(client, viewer, merchant):
     assert [c.name for c in response.context["object_list"]] == ["Blocked one", "Pending one"]
 
 
+def test_the_status_filter_is_a_box_per_status_and_nothing_else(client, viewer):
+    response = logged_in(client, viewer).get(reverse("customers:list"), {"status": "blocked"})
+    boxes = re.findall(r'<input type="checkbox" name="status" value="([^"]*)"[^>]*>', response.text)
+    assert boxes == ["pending_kyc", "active", "inactive", "blocked"]
+    assert re.search(r'value="blocked"[^>]* checked', response.text)
+    assert "---------" not in response.text
+    assert "(optional)" not in response.text  # no filter is required: none says it is optional
+
+
 @pytest.mark.parametrize("term", ["+221 77 123 45 67", "77 123 45", "077 123 45 67"])
 def test_list_search_finds_a_phone_as_the_list_shows_it(client, viewer, merchant, term):
     make_customer(merchant, name="Awa Diop", phone="+221771234567")

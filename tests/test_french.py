@@ -101,6 +101,7 @@ def test_the_switcher_sets_the_language_and_returns_to_the_same_page(client, edi
     again = client.get("/customers/?status=blocked", headers=ENGLISH)
     assert '<html lang="fr">' in again.content.decode()
     assert re.search(r'<option value="fr"\s+lang="fr" selected>Français', again.content.decode())
+    assert re.search(r'<option value="en"\s+lang="en">English</option>', again.content.decode())
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert "Overview" in text_of(client.get("/", headers=FRENCH))
 
