@@ -45,22 +45,32 @@ if (searchBox) {
 
 // "Select all on this page" (<input type="checkbox" data-select-all="form-id" hidden>): shown
 // by this script, it ticks or clears the boxes of that form's rows, and is half-ticked when
-// only some are. Without JavaScript the boxes are ticked one by one.
+// only some are. Without JavaScript the boxes are ticked one by one. The form's count
+// (<span data-selected-count data-none="…" data-one="…" data-many="… {count} …">) says how
+// many are ticked, in the page's language.
 document.querySelectorAll("[data-select-all]").forEach((all) => {
   const boxes = Array.from(
     document.querySelectorAll(`input[type="checkbox"][form="${all.dataset.selectAll}"]`),
   );
   if (!boxes.length) return;
+  const form = document.getElementById(all.dataset.selectAll);
+  const count = form && form.querySelector("[data-selected-count]");
   const follow = () => {
     const ticked = boxes.filter((box) => box.checked).length;
     all.checked = ticked === boxes.length;
     all.indeterminate = ticked > 0 && ticked < boxes.length;
+    if (count) {
+      const { none, one, many } = count.dataset;
+      const words = ticked === 0 ? none : ticked === 1 ? one : many;
+      const number = ticked.toLocaleString(document.documentElement.lang);
+      count.textContent = words.replace("{count}", number);
+    }
   };
   all.addEventListener("change", () => {
     boxes.forEach((box) => {
       box.checked = all.checked;
     });
-    all.indeterminate = false;
+    follow();
   });
   boxes.forEach((box) => box.addEventListener("change", follow));
   follow(); // a page restored by "Back" keeps its ticks

@@ -331,12 +331,17 @@ def test_bulk_block_of_two_selected_rows_after_confirmation(page, log_in, mercha
     make_customer(merchant, name="Binta Sow")
     make_customer(merchant, name="Coumba Fall")
     page.goto("/customers/?ordering=name")
+    bar = page.get_by_role("form", name="Selected customers")
+    expect(bar).to_contain_text("Tick customers, then:")
     select_all = page.get_by_role("checkbox", name="Select all on this page")
     select_all.check()  # dashboard.js ticks every row, and clears them
     expect(page.get_by_role("checkbox", name="Select Coumba Fall")).to_be_checked()
+    expect(bar).to_contain_text("3 customers selected:")
     select_all.uncheck()
     page.get_by_role("checkbox", name="Select Ada Diallo").check()
+    expect(bar).to_contain_text("1 customer selected:")
     page.get_by_role("checkbox", name="Select Binta Sow").check()
+    expect(bar).to_contain_text("2 customers selected:")
     page.get_by_role("button", name="Block selected").click()
 
     expect(page.get_by_role("heading", name="Block 2 customers")).to_be_visible()
