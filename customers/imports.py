@@ -55,6 +55,9 @@ BATCH_SIZE = 1000
 CELL_LIMIT = 16 * 1024 * 1024
 #: How many rejected rows a summary lists (all of them are in the rejects file).
 LISTED_REJECTS = 20
+#: How many problems a message names (of a rejected row, of a refused header); the rest are
+#: counted.
+LISTED_PROBLEMS = 10
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 
@@ -475,6 +478,10 @@ def map_columns(header: list[str]) -> ColumnMap:
     given: dict[str, str] = {}
     known = [name for name in COLUMNS if not name.startswith("address_")]
     for position, name in enumerate(header):
+        if len(problems) > LISTED_PROBLEMS:
+            # A header of thousands of unknown names: the first ones say what is wrong.
+            problems.append(f"Column {position + 1} and those after it were not checked.")
+            break
         key = _key(name)
         if not key:
             problems.append(_("Column %(number)s has no name.") % {"number": position + 1})
@@ -599,7 +606,14 @@ def error_text(error: ValidationError | None, columns: ColumnMap) -> str:
             parts.append(messages)
         else:
             parts.append(f"{columns.column_of(target)}: {messages}")
-    return "; ".join(parts)
+    return "; ".join(_listed(parts))
+
+
+def _listed(problems: list[str]) -> list[str]:
+    """The first ``LISTED_PROBLEMS`` problems, and how many more there are."""
+    if len(problems) <= LISTED_PROBLEMS:
+        return problems
+    return [*problems[:LISTED_PROBLEMS], f"and {len(problems) - LISTED_PROBLEMS} more problems"]
 
 
 def import_rows(

@@ -132,6 +132,17 @@ def _country_choices(language: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(choices, key=lambda choice: collation_key(choice[1])))
 
 
+#: How much of a value a message echoes: enough to find it, never a whole 10 MB cell.
+SHOWN_LENGTH = 60
+
+
+def shown(text: str) -> str:
+    """``text`` as a message echoes it: printable, and cut with an ellipsis past
+    ``SHOWN_LENGTH`` characters."""
+    text = printable(text)
+    return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"
+
+
 def country_choices() -> list[tuple[str, str]]:
     """(alpha-2 code, name) of every ISO 3166 country, by name, in the page's language."""
     return list(_country_choices(get_language() or "en"))
@@ -215,7 +226,7 @@ def normalize_country(value: str) -> str:
             "or a name in English or French such as Senegal or Sénégal."
         ),
         code="invalid_country",
-        params={"value": text},
+        params={"value": shown(text)},
     )
 
 
@@ -241,7 +252,7 @@ def normalize_currency(value: str) -> str:
         raise ValidationError(
             _("Currency '%(value)s' is not an ISO 4217 currency code, e.g. XOF, NGN or KES."),
             code="invalid_currency",
-            params={"value": value.strip()},
+            params={"value": shown(value.strip())},
         )
     return text
 
@@ -308,9 +319,10 @@ def phone_search_digits(term: str, min_digits: int) -> str:
 
 def _metadata_error(key: str, message: "StrOrPromise", code: str, **params) -> ValidationError:
     # ``field`` lets the API name the nested field as ``metadata.<key>``.
-    key = printable(key)
     return ValidationError(
-        message, code=code, params={"field": f"metadata.{key}", "key": key, **params}
+        message,
+        code=code,
+        params={"field": f"metadata.{printable(key)}", "key": shown(key), **params},
     )
 
 
@@ -465,7 +477,7 @@ def validate_address(value) -> None:
         )
     errors = []
     for key, item in value.items():
-        path = {"field": f"address.{printable(key)}", "key": printable(key)}
+        path = {"field": f"address.{printable(key)}", "key": shown(key)}
         if problem := text_problem(key) or (isinstance(item, str) and text_problem(item)):
             errors.append(_nested_problem("address", key, problem))
         elif key not in ADDRESS_KEYS:

@@ -310,6 +310,126 @@ def test_a_huge_cell_rejects_its_row_only(merchant, tmp_path):
     assert "description: Ensure this value has at most 1000 characters" in lines[-3]
 
 
+@pytest.mark.parametrize(
+    "column", ["description", "name", "country", "currency", "email", "phone", "metadata"]
+)
+def test_a_ten_megabyte_cell_rejects_its_row_with_a_short_clear_message(merchant, tmp_path, column):
+    good = {"name": "Bo", "email": "bo@example.com"}
+    good.setdefault(column, "")
+    bad = {"name": "Ada", "email": "ada@example.com", column: "9" * 10_000_000}
+    path = write_csv(tmp_path / "ten.csv", [list(good), list(bad.values()), list(good.values())])
+    lines = imported(merchant, path)
+    assert lines[-2].startswith("2 rows read: 1 created, 0 updated, 0 skipped, 1 rejected")
+    assert lines[-3].startswith(f"  row 2: {column}: ")
+    assert len(lines[-3]) < 300
+    with open(f"{path}.rejects.csv", encoding="utf-8-sig", newline="") as rejects:
+        rows = list(csv.reader(rejects))
+    assert len(rows) == 2
+    assert rows[1][list(bad).index(column)] == bad[column]
+
+
+def test_a_ten_megabyte_cell_over_the_length_limit_says_the_limit(merchant, tmp_path):
+    rows = [["name", "email", "description"], ["Ada", "ada@example.com", "x" * 10_000_000]]
+    path = write_csv(tmp_path / "ten.csv", rows)
+    lines = imported(merchant, path)
+    assert "  row 2: description: Ensure this value has at most 1000 characters" in lines[-3]
+
+
+def test_a_ten_megabyte_value_in_json_lines_rejects_its_line_only(merchant, tmp_path):
+    path = write_jsonl(
+        tmp_path / "ten.jsonl",
+        [{"name": "Ada", "email": "ada@example.com", "metadata": {"note": "x" * 10_000_000}},
+         {"name": "Bo", "email": "bo@example.com", "description": "y" * 10_000_000},
+         {"name": "Cy", "email": "cy@example.com"}],
+    )  # fmt: skip
+    lines = imported(merchant, path)
+    assert lines[-2].startswith("3 rows read: 1 created, 0 updated, 0 skipped, 2 rejected")
+    assert lines[-4] == (
+        "  line 1: metadata.note: Metadata value of 'note' is longer than 500 characters."
+    )
+    assert lines[-3].startswith("  line 2: description: Ensure this value has at most 1000")
+
+
+def test_a_row_with_thousands_of_problems_is_told_the_first_ones(merchant, tmp_path):
+    bad_keys = {f"bad key {n}": "x" for n in range(5000)}
+    path = write_jsonl(tmp_path / "keys.jsonl", [{"name": "Ada", "email": "ada@example.com",
+                                                   "metadata": bad_keys}])  # fmt: skip
+    lines = imported(merchant, path)
+    assert lines[-2].startswith("1 rows read: 0 created, 0 updated, 0 skipped, 1 rejected")
+    assert lines[-3].endswith("; and 4991 more problems")
+    assert len(lines[-3]) < 2000
+
+
+def test_a_file_of_thousands_of_unknown_columns_is_refused_naming_the_first(merchant, tmp_path):
+    path = write_jsonl(
+        tmp_path / "wide.jsonl", [{"name": "Ada", **{f"x{n}": 1 for n in range(20_000)}}]
+    )
+    with pytest.raises(CommandError) as refused:
+        imported(merchant, path)
+    message = str(refused.value)
+    assert "Unknown column “x0”" in message
+    assert message.endswith("Column 13 and those after it were not checked.")
+
+
+def test_a_cell_over_the_cell_limit_refuses_the_file_saying_the_limit(merchant, tmp_path):
+    from customers.imports import CELL_LIMIT
+
+    rows = [["name", "email", "description"], ["Ada", "ada@example.com", "x" * (CELL_LIMIT + 2)]]
+    path = write_csv(tmp_path / "huge.csv", rows)
+    with pytest.raises(CommandError, match="Line 2 has a cell larger than 16 MB"):
+        imported(merchant, path)
+    assert not Customer.objects.exists()
+
+
+def test_a_file_of_only_rejected_rows_lists_the_first_and_writes_them_all(merchant, tmp_path):
+    from customers.imports import LISTED_REJECTS
+
+    count = 20_000
+    path = write_csv(
+        tmp_path / "rejects.csv",
+        [["name", "email"], *[[f"C {n}", f"not-an-email-{n}"] for n in range(count)]],
+    )
+    lines = imported(merchant, path)
+    listed = [line for line in lines if line.startswith("  row ")]
+    assert len(listed) == LISTED_REJECTS
+    assert listed[0] == "  row 2: email: Enter a valid email address."
+    assert lines[-3] == f"  … and {count - LISTED_REJECTS} more."
+    assert lines[-2].startswith(f"{count} rows read: 0 created, 0 updated, 0 skipped, {count} ")
+    with open(f"{path}.rejects.csv", encoding="utf-8-sig", newline="") as rejects:
+        assert sum(1 for _ in csv.reader(rejects)) == count + 1
+    assert not Customer.objects.exists()
+
+
+def test_an_import_interrupted_midway_keeps_exactly_the_batches_it_reports(
+    merchant, tmp_path, monkeypatch
+):
+    from customers import imports
+
+    batches = []
+    real = imports.customers_import_batch
+
+    def interrupted_on_the_third_batch(**kwargs):
+        batches.append(1)
+        if len(batches) == 3:
+            raise KeyboardInterrupt
+        return real(**kwargs)
+
+    monkeypatch.setattr(imports, "customers_import_batch", interrupted_on_the_third_batch)
+    rows = [
+        ["email", "name"],
+        *[[f"c{n}@example.com", "C"] for n in range(2 * imports.BATCH_SIZE + 10)],
+    ]
+    path = write_csv(tmp_path / "cut.csv", rows)
+    out = StringIO()
+    with pytest.raises(CommandError, match=r"Interrupted\. The batches above were committed"):
+        call_command("import_customers", str(path), "--merchant", merchant.slug, stdout=out)
+    done = 2 * imports.BATCH_SIZE
+    assert f"{done} rows read: {done} created, 0 updated, 0 skipped, 0 rejected" in out.getvalue()
+    assert Customer.objects.filter(merchant=merchant).count() == done
+    assert CustomerEvent.objects.filter(merchant=merchant).count() == done
+    assert CustomerCount.objects.get(merchant=merchant).count == done
+
+
 # --- export ---------------------------------------------------------------------------------------
 
 

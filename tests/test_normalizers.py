@@ -132,6 +132,13 @@ def test_unknown_country_is_rejected_naming_the_value(raw):
     ]
 
 
+def test_a_long_unknown_country_or_currency_is_echoed_cut_short():
+    for normalize, name in ((normalize_country, "Country"), (normalize_currency, "Currency")):
+        with pytest.raises(ValidationError) as error:
+            normalize("Z" * 1_000_000)
+        assert error.value.messages[0].startswith(f"{name} '{'Z' * 59}…' is not an ISO")
+
+
 @pytest.mark.parametrize(("raw", "expected"), [("XOF", "XOF"), ("ngn", "NGN"), (" kes ", "KES")])
 def test_currency_is_an_upper_case_iso_4217_code(raw, expected):
     assert normalize_currency(raw) == expected
