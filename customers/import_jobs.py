@@ -14,6 +14,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -21,6 +22,7 @@ from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .imports import ImportRefused, ImportSummary, import_rows, map_columns, read_file
@@ -30,6 +32,14 @@ from .services import actor_label
 logger = logging.getLogger(__name__)
 
 Status = CustomerImport.Status
+
+#: How long a worker holds an import without showing it is alive (it does with every batch of
+#: rows, and a batch takes a second or so): past this, it is taken for stopped (killed,
+#: restarted, out of memory) and another worker takes the import over.
+LEASE = timedelta(minutes=10)
+#: Taken over this many times, an import that stops again is failed: a file that kills its
+#: worker every time is not tried for ever.
+MAX_TAKEOVERS = 3
 
 
 def column_mapping(header: list[str]) -> list[list[str | None]]:
@@ -124,26 +134,83 @@ def failure_message(error: BaseException, *, rows_done: int, importing: bool) ->
     return f"The import stopped on an unexpected error ({type(error).__name__}).{kept}"
 
 
+def stopped_message(rows_done: int, *, importing: bool) -> str:
+    """What a person reads when the worker stopped again and again (``MAX_TAKEOVERS``)."""
+    if not importing:
+        return "The validation stopped unexpectedly; upload the file again."
+    return (
+        f"The import stopped unexpectedly after {rows_done} rows; re-run it: rows already "
+        "imported are skipped."
+    )
+
+
+def _claim(import_id: str, *, waiting: str, working: str, task, **changes) -> CustomerImport | None:
+    """The import, now held by this worker: it was ``waiting``, or it is ``working`` still but
+    its worker stopped showing it was alive (``LEASE``) and this one takes it over. ``None`` if
+    there is nothing to do (finished, cancelled, or alive in another worker: then ``task`` is
+    enqueued again for when that worker's lease runs out).
+
+    Held means ``heartbeat_at`` is this worker's; ``task`` is enqueued for when the lease runs
+    out, in the same transaction, so that a worker that dies leaves the import to be taken
+    over, as webhook deliveries are."""
+    now = timezone.now()
+    with transaction.atomic():
+        # Waiting, and nobody's: a validation's status is the same before and while it runs.
+        won = CustomerImport.objects.filter(pk=import_id, status=waiting, heartbeat_at=None).update(
+            status=working, heartbeat_at=now, **changes
+        )
+        if not won:
+            current = (
+                CustomerImport.objects.filter(pk=import_id, status=working)
+                .only("heartbeat_at", "takeovers", "rows_done")
+                .first()
+            )
+            if current is None:
+                return None
+            if current.heartbeat_at is not None and current.heartbeat_at > now - LEASE:
+                task.using(run_after=current.heartbeat_at + LEASE).enqueue(import_id)
+                return None
+            if current.takeovers >= MAX_TAKEOVERS:
+                CustomerImport.objects.filter(
+                    pk=import_id, status=working, heartbeat_at=current.heartbeat_at
+                ).update(
+                    status=Status.FAILED,
+                    error=stopped_message(current.rows_done, importing=working == Status.RUNNING),
+                    finished_at=now,
+                )
+                return None
+            won = CustomerImport.objects.filter(
+                pk=import_id, status=working, heartbeat_at=current.heartbeat_at
+            ).update(heartbeat_at=now, takeovers=F("takeovers") + 1)
+            if not won:
+                return None
+            logger.warning("Import %s: its worker stopped; taken over", import_id)
+        task.using(run_after=now + LEASE).enqueue(import_id)
+    return CustomerImport.objects.select_related("merchant").get(pk=import_id)
+
+
+class LeaseLost(Exception):
+    """Another worker took the import over (this one was taken for dead): stop, writing
+    nothing more."""
+
+
 def _progress(
     customer_import: CustomerImport, summary: ImportSummary, counts: Callable[[], dict[str, Any]]
 ) -> Callable[[int], None]:
-    """Called by ``import_rows`` after each batch: one UPDATE of the import's row per batch."""
+    """Called by ``import_rows`` after each batch (inside its transaction when it has one): one
+    UPDATE of the import's row per batch, which also renews this worker's lease. Should the
+    lease be another worker's now, ``LeaseLost``, and the batch is rolled back with it."""
 
     def report(_rows: int) -> None:
-        CustomerImport.objects.filter(pk=customer_import.pk).update(
-            rows_done=summary.read, **counts()
-        )
+        now = timezone.now()
+        held = CustomerImport.objects.filter(
+            pk=customer_import.pk, heartbeat_at=customer_import.heartbeat_at
+        ).update(rows_done=summary.read, heartbeat_at=now, **counts())
+        if not held:
+            raise LeaseLost(customer_import.pk)
+        customer_import.heartbeat_at = now
 
     return report
-
-
-def _claim(import_id: str, *, waiting: str, working: str, **changes) -> CustomerImport | None:
-    claimed = CustomerImport.objects.filter(pk=import_id, status=waiting).update(
-        status=working, **changes
-    )
-    if not claimed:
-        return None
-    return CustomerImport.objects.select_related("merchant").get(pk=import_id)
 
 
 def _fail(
@@ -151,7 +218,9 @@ def _fail(
 ) -> None:
     """Never left validating or running: the import says why it stopped."""
     logger.exception("Import %s failed", customer_import.pk)
-    CustomerImport.objects.filter(pk=customer_import.pk).update(
+    CustomerImport.objects.filter(
+        pk=customer_import.pk, heartbeat_at=customer_import.heartbeat_at
+    ).update(
         status=Status.FAILED,
         error=failure_message(error, rows_done=changes["rows_done"], importing=importing),
         finished_at=timezone.now(),
@@ -161,9 +230,16 @@ def _fail(
 
 def validate(import_id: str) -> str:
     """The dry run of the whole file: what the import would create, update, skip and reject,
-    and the first rejected rows. Nothing is written but the import's own record."""
+    and the first rejected rows. Nothing is written but the import's own record. Taken over
+    from a worker that stopped, it starts again from the top."""
+    from .tasks import validate_import
+
     customer_import = _claim(
-        import_id, waiting=Status.VALIDATING, working=Status.VALIDATING, rows_done=0
+        import_id,
+        waiting=Status.VALIDATING,
+        working=Status.VALIDATING,
+        task=validate_import,
+        rows_done=0,
     )
     if customer_import is None:
         return "not waiting for validation"
@@ -190,15 +266,22 @@ def validate(import_id: str) -> str:
                 progress=_progress(customer_import, summary, counts),
                 summary=summary,
             )
+    except LeaseLost:
+        return "taken over by another worker"
     except Exception as error:
         _fail(customer_import, error, importing=False, rows_done=summary.read)
         raise
-    CustomerImport.objects.filter(pk=customer_import.pk, status=Status.VALIDATING).update(
+    CustomerImport.objects.filter(
+        pk=customer_import.pk,
+        status=Status.VALIDATING,
+        heartbeat_at=customer_import.heartbeat_at,
+    ).update(
         status=Status.VALIDATED,
         total_rows=summary.total,
         rows_done=summary.read,
         dry_run_rejects=[list(reject) for reject in summary.rejects],
         validated_at=timezone.now(),
+        heartbeat_at=None,
         **counts(),
     )
     return summary.line()
@@ -206,17 +289,29 @@ def validate(import_id: str) -> str:
 
 def run(import_id: str) -> str:
     """The import itself, batch by batch, its counts kept up to date as batches commit; the
-    rejected rows end up in the import's rejects file. Done, the stored upload is deleted."""
+    rejected rows end up in the import's rejects file. Done, the stored upload is deleted.
+
+    Taken over from a worker that stopped, it goes on after the last committed batch, with the
+    counts that batch recorded (``import_rows``' ``resume_after``)."""
+    from .tasks import run_import
+
     customer_import = _claim(
         import_id,
         waiting=Status.QUEUED,
         working=Status.RUNNING,
+        task=run_import,
         rows_done=0,
         started_at=timezone.now(),
     )
     if customer_import is None:
         return "not queued"
-    summary = ImportSummary()
+    summary = ImportSummary(
+        read=customer_import.rows_done,
+        created=customer_import.created,
+        updated=customer_import.updated,
+        skipped=customer_import.skipped,
+        rejected=customer_import.rejected,
+    )
 
     def counts() -> dict[str, Any]:
         return {
@@ -240,19 +335,25 @@ def run(import_id: str) -> str:
                     rejects_path=rejects_path,
                     progress=_progress(customer_import, summary, counts),
                     summary=summary,
+                    resume_after=customer_import.rows_done,
                 )
             if summary.rejects_path:
                 with open(rejects_path, "rb") as rejects:
                     customer_import.rejects_file.save("rejects.csv", File(rejects), save=False)
+    except LeaseLost:
+        return "taken over by another worker"
     except Exception as error:
         _fail(customer_import, error, importing=True, rows_done=summary.read, **counts())
         raise
-    CustomerImport.objects.filter(pk=customer_import.pk).update(
+    CustomerImport.objects.filter(
+        pk=customer_import.pk, heartbeat_at=customer_import.heartbeat_at
+    ).update(
         status=Status.DONE,
         rows_done=summary.read,
         rejects_file=customer_import.rejects_file.name or None,
         upload="",
         finished_at=timezone.now(),
+        heartbeat_at=None,
         **counts(),
     )
     customer_import.upload.delete(save=False)

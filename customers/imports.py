@@ -16,6 +16,7 @@ the file's cells into the API's fields.
 """
 
 import codecs
+import contextlib
 import csv
 import difflib
 import io
@@ -32,6 +33,7 @@ from typing import IO, Any
 
 import orjson
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from . import csvio
@@ -628,17 +630,31 @@ def import_rows(
     progress: Callable[[int], object] | None = None,
     batch_size: int = BATCH_SIZE,
     summary: ImportSummary | None = None,
+    resume_after: int = 0,
 ) -> ImportSummary:
     """Import ``table``'s rows into ``merchant`` batch by batch (each batch committed in one
     transaction); rejected rows go to ``rejects_path`` (not on a dry run). ``summary``, when
     given, is kept up to date as batches commit, so a caller interrupted midway can say what
-    was done."""
+    was done.
+
+    ``progress`` is called after each batch, with its number of rows; when no row of the batch
+    updates a customer, inside the batch's transaction, so that what it records (how far the
+    import is, and its counts) commits exactly with the batch.
+
+    ``resume_after``: that many rows were imported by an earlier run that stopped, and are in
+    ``summary`` already. They are gone through again as a dry run (nothing written, nothing
+    counted) so that a later row repeating one of them is still told so and their rejected
+    rows are in the rejects file again; the rest is imported.
+    """
     summary = summary if summary is not None else ImportSummary()
     summary.total = table.total
     seen = SeenKeys()
     rejects = RejectsWriter(rejects_path, table.header) if rejects_path and not dry_run else None
+    replaying = resume_after
     try:
-        while chunk := list(itertools.islice(table.rows, batch_size)):
+        while chunk := list(itertools.islice(table.rows, min(batch_size, replaying) or batch_size)):
+            replay = replaying > 0
+            replaying = max(0, replaying - len(chunk))
             rows, cells_of = [], {}
             for number, cells in chunk:
                 cells_of[number] = cells
@@ -654,35 +670,45 @@ def import_rows(
                         )
                         row.errors[NON_FIELD_ERRORS] = [extra]
                 rows.append(row)
-            outcomes = customers_import_batch(
-                merchant=merchant,
-                rows=rows,
-                actor=actor,
-                update_existing=update_existing,
-                dry_run=dry_run,
-                seen=seen,
-            )
-            for outcome in outcomes:
-                summary.read += 1
-                if outcome.result == IMPORT_CREATED:
-                    summary.created += 1
-                elif outcome.result == IMPORT_UPDATED:
-                    summary.updated += 1
-                elif outcome.result == IMPORT_SKIPPED:
-                    summary.skipped += 1
-                elif outcome.result == IMPORT_REJECTED:
-                    summary.rejected += 1
-                    text = f"{table.unit} {outcome.number}: {error_text(outcome.error, columns)}"
-                    cells = cells_of[outcome.number]
-                    if len(cells) == 1 and isinstance(cells[0], _NotAnObject):
-                        cells = [cells[0].text]
-                    if rejects is not None:
-                        rejects.write(cells, text)
-                        summary.rejects_path = rejects.path
-                    if len(summary.rejects) < LISTED_REJECTS:
-                        summary.rejects.append((outcome.number, text))
-            if progress is not None:
-                progress(len(chunk))
+            # Updates commit one by one (each locks its customer, then the merchant's events):
+            # a batch with some is never held in one transaction.
+            one_transaction = not (dry_run or replay or update_existing)
+            with transaction.atomic() if one_transaction else contextlib.nullcontext():
+                outcomes = customers_import_batch(
+                    merchant=merchant,
+                    rows=rows,
+                    actor=actor,
+                    update_existing=update_existing,
+                    dry_run=dry_run or replay,
+                    seen=seen,
+                )
+                for outcome in outcomes:
+                    if not replay:
+                        summary.read += 1
+                    if outcome.result == IMPORT_REJECTED:
+                        text = (
+                            f"{table.unit} {outcome.number}: {error_text(outcome.error, columns)}"
+                        )
+                        cells = cells_of[outcome.number]
+                        if len(cells) == 1 and isinstance(cells[0], _NotAnObject):
+                            cells = [cells[0].text]
+                        if rejects is not None:
+                            rejects.write(cells, text)
+                            summary.rejects_path = rejects.path
+                        if len(summary.rejects) < LISTED_REJECTS:
+                            summary.rejects.append((outcome.number, text))
+                    if replay:
+                        continue
+                    if outcome.result == IMPORT_CREATED:
+                        summary.created += 1
+                    elif outcome.result == IMPORT_UPDATED:
+                        summary.updated += 1
+                    elif outcome.result == IMPORT_SKIPPED:
+                        summary.skipped += 1
+                    elif outcome.result == IMPORT_REJECTED:
+                        summary.rejected += 1
+                if progress is not None:
+                    progress(len(chunk))
     finally:
         if rejects is not None:
             rejects.close()

@@ -712,6 +712,12 @@ class CustomerImport(models.Model):
         upload_to=import_rejects_path, max_length=255, blank=True, null=True
     )
     error = models.TextField(blank=True)
+    #: When the task validating or importing it last showed it was alive: at its claim, then
+    #: with each batch. Past ``import_jobs.LEASE``, its worker is taken as stopped and another
+    #: task takes the import over, from the last committed batch.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    #: How many times the work was taken over from a worker that stopped.
+    takeovers = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     validated_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -5,10 +5,12 @@ import csv
 import html
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Customer, CustomerEvent, CustomerImport
 from tests.factories import make_customer, make_merchant, make_user
@@ -190,6 +192,156 @@ def test_an_import_stopped_by_an_unexpected_error_is_failed_not_running(
     customer_import.refresh_from_db()
     assert customer_import.status == "failed"
     assert customer_import.error == "The import stopped on an unexpected error (RuntimeError)."
+
+
+# --- a worker that stops midway -----------------------------------------------------------------
+
+
+class WorkerKilled(BaseException):
+    """The worker's process ends here (killed, restarted, out of memory): nothing after it
+    runs, not even the import's own error handling."""
+
+
+def rows_of_a_long_file() -> str:
+    """2,500 rows (three batches): row 3 rejected, row 2,102 repeating row 2's reference."""
+    lines = ["reference,name,email"]
+    for n in range(2, 2502):
+        email = "not-an-email" if n == 3 else f"c{n}@example.com"
+        reference = "r2" if n == 2102 else f"r{n}"
+        lines.append(f"{reference},C {n},{email}")
+    return "\n".join(lines) + "\n"
+
+
+def start_validated(client, content: str) -> CustomerImport:
+    upload(client, content)
+    run_worker()
+    customer_import = CustomerImport.objects.get()
+    client.post(reverse("customers:import_start", args=[customer_import.pk]))
+    return customer_import
+
+
+def batches_then(monkeypatch, what_next, *, at: int):
+    """``import_rows`` sends its batches on until the ``at``-th, which ``what_next`` replaces."""
+    from customers import imports
+
+    real, calls = imports.customers_import_batch, []
+
+    def batch(**kwargs):
+        calls.append(1)
+        if len(calls) == at:
+            return what_next(real, kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(imports, "customers_import_batch", batch)
+
+
+def lease_runs_out():
+    """The time passes: the stopped worker's lease, and the task scheduled for its end, are due."""
+    from django_tasks_db.models import DBTaskResult
+
+    from customers.import_jobs import LEASE
+
+    past = timezone.now() - LEASE - timedelta(seconds=1)
+    CustomerImport.objects.update(heartbeat_at=past)
+    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_whose_worker_dies_is_taken_over_and_finished_exactly_once(
+    client, merchant, editor, monkeypatch
+):
+    client.force_login(editor)
+    customer_import = start_validated(client, rows_of_a_long_file())
+
+    def killed(real, kwargs):
+        raise WorkerKilled
+
+    batches_then(monkeypatch, killed, at=2)
+    run_worker()
+    monkeypatch.undo()
+    customer_import.refresh_from_db()
+    assert (customer_import.status, customer_import.rows_done) == ("running", 1000)
+    assert (customer_import.created, customer_import.rejected) == (999, 1)
+    assert Customer.objects.filter(merchant=merchant).count() == 999
+
+    run_worker()  # the lease holds: nobody takes the import over yet
+    customer_import.refresh_from_db()
+    assert (customer_import.status, customer_import.takeovers) == ("running", 0)
+
+    lease_runs_out()
+    run_worker()
+    customer_import.refresh_from_db()
+    assert customer_import.status == "done"
+    assert (customer_import.rows_done, customer_import.takeovers) == (2500, 1)
+    assert (customer_import.created, customer_import.updated) == (2498, 0)
+    assert (customer_import.skipped, customer_import.rejected) == (0, 2)
+    assert Customer.objects.filter(merchant=merchant).count() == 2498
+    assert CustomerEvent.objects.filter(merchant=merchant).count() == 2498
+    rejects = client.get(reverse("customers:import_rejects", args=[customer_import.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(rejects.streaming_content).decode("utf-8-sig"))))
+    assert rows == [
+        ["reference", "name", "email", "error"],
+        ["r3", "C 3", "not-an-email", "row 3: email: Enter a valid email address."],
+        ["r2", "C 2102", "c2102@example.com",
+         "row 2102: reference: An earlier row of this file has the same reference."],
+    ]  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_whose_import_was_taken_over_stops_without_writing_its_batch(
+    client, merchant, editor, monkeypatch
+):
+    from customers import import_jobs
+
+    client.force_login(editor)
+    customer_import = start_validated(client, rows_of_a_long_file())
+
+    def taken_over_meanwhile(real, kwargs):
+        CustomerImport.objects.update(heartbeat_at=timezone.now() + timedelta(seconds=5))
+        return real(**kwargs)
+
+    batches_then(monkeypatch, taken_over_meanwhile, at=2)
+    assert import_jobs.run(str(customer_import.pk)) == "taken over by another worker"
+    customer_import.refresh_from_db()
+    assert (customer_import.status, customer_import.rows_done) == ("running", 1000)
+    assert Customer.objects.filter(merchant=merchant).count() == 999
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_whose_worker_keeps_dying_fails_saying_how_far_it_got(client, editor):
+    from customers.import_jobs import MAX_TAKEOVERS
+
+    client.force_login(editor)
+    customer_import = start_validated(client, "email\nawa@example.com\n")
+    CustomerImport.objects.update(status="running", rows_done=1000, takeovers=MAX_TAKEOVERS)
+    lease_runs_out()
+    run_worker()
+    customer_import.refresh_from_db()
+    assert customer_import.status == "failed"
+    assert customer_import.error == (
+        "The import stopped unexpectedly after 1000 rows; re-run it: rows already imported "
+        "are skipped."
+    )
+    assert customer_import.finished_at is not None
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_validation_whose_worker_died_starts_again_once_its_lease_runs_out(client, editor):
+    client.force_login(editor)
+    upload(client, "email,name\nawa@example.com,Awa\n")
+    customer_import = CustomerImport.objects.get()
+    CustomerImport.objects.update(heartbeat_at=timezone.now())  # a worker holds it, then dies
+
+    run_worker()
+    customer_import.refresh_from_db()
+    assert customer_import.status == "validating"
+
+    lease_runs_out()
+    run_worker()
+    customer_import.refresh_from_db()
+    assert (customer_import.status, customer_import.would_create) == ("validated", 1)
+    assert (customer_import.takeovers, customer_import.heartbeat_at) == (1, None)
 
 
 # --- the upload -----------------------------------------------------------------------------
