@@ -5,6 +5,7 @@ database refusal on a unique constraint into the same "duplicate" error that val
 a race between two requests ends as a clean 409, never a 500.
 """
 
+import json
 import re
 import secrets
 from collections import Counter
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import orjson
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
@@ -510,12 +512,11 @@ def _bulk_insert(model: type[M], objects: list[M]) -> list[M]:
     fields = model._meta.concrete_fields
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     statement = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-    # The values as they are (psycopg writes text, numbers, UUIDs and times itself), JSON
-    # through Django's adapter: Field.get_db_prep_save for each value would cost as much as the
-    # COPY.
+    # The values as they are (psycopg writes text, numbers, UUIDs and times itself), JSON as
+    # its text, which the column reads as any JSON input: Field.get_db_prep_save for each value
+    # would cost as much as the COPY.
     json_fields = {field.attname: field for field in fields if isinstance(field, models.JSONField)}
     attnames = [field.attname for field in fields]
-    adapt_json = connection.ops.adapt_json_value
     with (
         connection.wrap_database_errors,
         connection.cursor() as cursor,
@@ -525,7 +526,7 @@ def _bulk_insert(model: type[M], objects: list[M]) -> list[M]:
             values = obj.__dict__
             copy.write_row(
                 [
-                    adapt_json(values[name], json_fields[name].encoder)
+                    _json_text(values[name], json_fields[name].encoder)
                     if name in json_fields
                     else values[name]
                     for name in attnames
@@ -534,6 +535,19 @@ def _bulk_insert(model: type[M], objects: list[M]) -> list[M]:
     for obj in objects:
         obj._state.adding = False
     return objects
+
+
+def _json_text(value: Any, encoder: type[json.JSONEncoder] | None) -> str | None:
+    """``value`` as the JSON text Django would store for it (``None`` stays SQL NULL): orjson
+    for plain values, the field's encoder for anything else."""
+    if value is None:
+        return None
+    if encoder is None:
+        try:
+            return orjson.dumps(value).decode()
+        except TypeError:
+            pass
+    return json.dumps(value, cls=encoder)
 
 
 def _import_creates(
