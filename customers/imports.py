@@ -303,6 +303,9 @@ def _key(name: str) -> str:
 
 
 def _text(value: Any) -> Any:
+    if type(value) is str and value and value[0] not in "='":
+        # The cells of a CSV file, nearly all of them: text that is no formula, not escaped.
+        return value if not value[0].isspace() or value.strip() else MISSING
     if value is None:
         return MISSING
     if isinstance(value, bool):

@@ -263,13 +263,8 @@ def normalize_phone(value: str, country: str = "") -> str:
     text = value.strip()
     if not text:
         return ""
-    invalid = ValidationError(
-        _("Enter a valid phone number, e.g. %(example)s."),
-        code="invalid_phone",
-        params={"example": PHONE_EXAMPLE},
-    )
-    if any(char.isalpha() for char in text):
-        raise invalid
+    if _ASCII_LETTER.search(text) if text.isascii() else any(c.isalpha() for c in text):
+        raise _invalid_phone()
     if text.startswith("00"):
         text = "+" + text[2:]
     if not text.startswith("+") and not country:
@@ -284,10 +279,21 @@ def normalize_phone(value: str, country: str = "") -> str:
     try:
         number = phonenumbers.parse(text, None if text.startswith("+") else country)
     except phonenumbers.NumberParseException:
-        raise invalid from None
+        raise _invalid_phone() from None
     if not phonenumbers.is_valid_number(number):
-        raise invalid
+        raise _invalid_phone()
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_ASCII_LETTER = re.compile("[A-Za-z]")
+
+
+def _invalid_phone() -> ValidationError:
+    return ValidationError(
+        _("Enter a valid phone number, e.g. %(example)s."),
+        code="invalid_phone",
+        params={"example": PHONE_EXAMPLE},
+    )
 
 
 #: A phone as people type or copy it: digits, spaces, dashes, dots and parentheses, with an
