@@ -37,6 +37,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from . import csvio
+from .import_workers import validated_in_workers
 from .models import Merchant
 from .normalizers import ADDRESS_KEYS
 from .services import (
@@ -48,6 +49,7 @@ from .services import (
     Actor,
     ImportRow,
     SeenKeys,
+    actor_label,
     customers_import_batch,
 )
 
@@ -621,6 +623,35 @@ def _listed(problems: list[str]) -> list[str]:
     return [*problems[:LISTED_PROBLEMS], f"and {len(problems) - LISTED_PROBLEMS} more problems"]
 
 
+def _chunks(
+    rows: Iterator[tuple[int, list[Any]]], batch_size: int, resume_after: int
+) -> Iterator[list[tuple[int, list[Any]]]]:
+    """The rows in batches: ``resume_after`` rows in batches of their own first (those an
+    earlier run committed), then batches of ``batch_size``."""
+    replaying = resume_after
+    while chunk := list(itertools.islice(rows, min(batch_size, replaying) or batch_size)):
+        replaying = max(0, replaying - len(chunk))
+        yield chunk
+
+
+def rows_of(chunk: list[tuple[int, list[Any]]], columns: ColumnMap, width: int) -> list[ImportRow]:
+    """A batch's ``(row number, cells)`` as rows of fields, with the problems of their cells
+    (``width``: how many columns the header names)."""
+    rows = []
+    for number, cells in chunk:
+        if len(cells) == 1 and isinstance(cells[0], _NotAnObject):
+            problem = ValidationError(cells[0].problem, code="invalid_line")
+            row = ImportRow(number, {}, {NON_FIELD_ERRORS: [problem]})
+        else:
+            row = columns.convert(cells)
+            row.number = number
+            if len(cells) > width and any(cells[width:]):
+                extra = ValidationError("The row has more cells than the header has columns.")
+                row.errors[NON_FIELD_ERRORS] = [extra]
+        rows.append(row)
+    return rows
+
+
 def import_rows(
     merchant: Merchant,
     table: Table,
@@ -634,6 +665,7 @@ def import_rows(
     batch_size: int = BATCH_SIZE,
     summary: ImportSummary | None = None,
     resume_after: int = 0,
+    workers: int = 0,
 ) -> ImportSummary:
     """Import ``table``'s rows into ``merchant`` batch by batch (each batch committed in one
     transaction); rejected rows go to ``rejects_path`` (not on a dry run). ``summary``, when
@@ -648,42 +680,46 @@ def import_rows(
     ``summary`` already. They are gone through again as a dry run (nothing written, nothing
     counted) so that a later row repeating one of them is still told so and their rejected
     rows are in the rejects file again; the rest is imported.
+
+    ``workers``: the rows are validated by that many processes of their own
+    (``import_workers``) while this one writes; the outcome is the same, row for row.
     """
     summary = summary if summary is not None else ImportSummary()
     summary.total = table.total
     seen = SeenKeys()
     rejects = RejectsWriter(rejects_path, table.header) if rejects_path and not dry_run else None
+    width = len(table.header)
+    chunks = _chunks(table.rows, batch_size, resume_after)
+    if workers > 0:
+        validated = validated_in_workers(
+            chunks,
+            workers=workers,
+            merchant=merchant,
+            actor=actor_label(actor),
+            columns=columns,
+            width=width,
+        )
+    else:
+        validated = ((chunk, None) for chunk in chunks)
     replaying = resume_after
     try:
-        while chunk := list(itertools.islice(table.rows, min(batch_size, replaying) or batch_size)):
+        for chunk, built in validated:
             replay = replaying > 0
             replaying = max(0, replaying - len(chunk))
-            rows, cells_of = [], {}
-            for number, cells in chunk:
-                cells_of[number] = cells
-                if len(cells) == 1 and isinstance(cells[0], _NotAnObject):
-                    problem = ValidationError(cells[0].problem, code="invalid_line")
-                    row = ImportRow(number, {}, {NON_FIELD_ERRORS: [problem]})
-                else:
-                    row = columns.convert(cells)
-                    row.number = number
-                    if len(cells) > len(table.header) and any(cells[len(table.header) :]):
-                        extra = ValidationError(
-                            "The row has more cells than the header has columns."
-                        )
-                        row.errors[NON_FIELD_ERRORS] = [extra]
-                rows.append(row)
+            cells_of = dict(chunk)
+            rows = rows_of(chunk, columns, width) if built is None else None
             # Updates commit one by one (each locks its customer, then the merchant's events):
             # a batch with some is never held in one transaction.
             one_transaction = not (dry_run or replay or update_existing)
             with transaction.atomic() if one_transaction else contextlib.nullcontext():
                 outcomes = customers_import_batch(
                     merchant=merchant,
-                    rows=rows,
+                    rows=rows or [],
                     actor=actor,
                     update_existing=update_existing,
                     dry_run=dry_run or replay,
                     seen=seen,
+                    validated=built,
                 )
                 for outcome in outcomes:
                     if not replay:

@@ -405,32 +405,19 @@ def _duplicate_of_existing(field_name: str) -> ValidationError:
     raise LookupError(field_name)
 
 
-def customers_import_batch(
-    *,
-    merchant: Merchant,
-    rows: Iterable[ImportRow],
-    actor: Actor,
-    update_existing: bool = False,
-    dry_run: bool = False,
-    seen: SeenKeys | None = None,
-) -> list[ImportOutcome]:
-    """Import a batch of rows into ``merchant``: what ``customer_create`` does for each row, in
-    one transaction and a handful of queries for the whole batch.
+#: A row of an import validated: the row, the customer it makes, and its problems by field.
+ValidatedRow = tuple[ImportRow, Customer, dict[str, list[ValidationError]]]
 
-    Each row is validated by the model (``full_clean``), exactly as a create is. A row whose
-    reference (else email, else phone) is an existing customer's is skipped, or with
-    ``update_existing`` goes through ``customer_update``. A row repeating the reference or email
-    of an earlier row of the file (``seen``) is rejected. The new customers are inserted
-    together, counted once and get their ``customer.created`` events (numbers taken once, under
-    the merchant's lock) and webhook deliveries. Should another writer take one of their emails
-    or references meanwhile, the rows are created one by one instead, and a row that collides
-    is rejected. ``dry_run`` decides every row the same way and writes nothing.
-    """
+
+def customers_import_validate(
+    *, merchant: Merchant, rows: Iterable[ImportRow], actor: Actor
+) -> list[ValidatedRow]:
+    """Each row as the customer it would make, validated by the model (``full_clean``) exactly
+    as a create is, with its problems. Nothing is asked of the database: this may run in a
+    process of its own (``customers.import_workers``)."""
     label = actor_label(actor)
     source = Customer.Source.IMPORT
-    seen = seen if seen is not None else SeenKeys()
-    rows = list(rows)
-    built: list[tuple[ImportRow, Customer, dict[str, list[ValidationError]]]] = []
+    built: list[ValidatedRow] = []
     for row in rows:
         unknown = set(row.fields) - set(EDITABLE_FIELDS)
         if unknown:
@@ -447,6 +434,39 @@ def customers_import_batch(
             errors = dict(error.error_dict)
         errors.update(row.errors)
         built.append((row, customer, errors))
+    return built
+
+
+def customers_import_batch(
+    *,
+    merchant: Merchant,
+    rows: Iterable[ImportRow],
+    actor: Actor,
+    update_existing: bool = False,
+    dry_run: bool = False,
+    seen: SeenKeys | None = None,
+    validated: list[ValidatedRow] | None = None,
+) -> list[ImportOutcome]:
+    """Import a batch of rows into ``merchant``: what ``customer_create`` does for each row, in
+    one transaction and a handful of queries for the whole batch.
+
+    Each row is validated by the model (``customers_import_validate``, unless ``validated``
+    gives its result already), exactly as a create is. A row whose reference (else email, else
+    phone) is an existing customer's is skipped, or with ``update_existing`` goes through
+    ``customer_update``. A row repeating the reference or email of an earlier row of the file
+    (``seen``) is rejected. The new customers are inserted together, counted once and get
+    their ``customer.created`` events (numbers taken once, under the merchant's lock) and
+    webhook deliveries. Should another writer take one of their emails or references
+    meanwhile, the rows are created one by one instead, and a row that collides is rejected.
+    ``dry_run`` decides every row the same way and writes nothing.
+    """
+    seen = seen if seen is not None else SeenKeys()
+    if validated is None:
+        rows = list(rows)
+        built = customers_import_validate(merchant=merchant, rows=rows, actor=actor)
+    else:
+        built = validated
+        rows = [row for row, _, _ in built]
 
     existing = _existing(merchant, [c for _, c, _ in built], full=update_existing)
     outcomes: dict[int, ImportOutcome] = {}

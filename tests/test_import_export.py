@@ -430,6 +430,38 @@ def test_an_import_interrupted_midway_keeps_exactly_the_batches_it_reports(
     assert CustomerCount.objects.get(merchant=merchant).count == done
 
 
+def test_rows_validated_by_worker_processes_import_exactly_as_in_one(
+    merchant, other_merchant, tmp_path
+):
+    from customers import imports
+
+    rows = [["reference", "name", "email", "phone", "country", "metadata"]]
+    for n in range(2 * imports.BATCH_SIZE + 300):
+        email = "not-an-email" if n % 97 == 0 else f"c{n}@example.com"
+        phone = "+221 77 123 45 67" if n % 5 == 0 else ""
+        rows.append([f"r{n % 2100}", f"C {n}", email, phone, "Sénégal", json.dumps({"n": n})])
+    rows.append(["x", "=1+1", "x@example.com", "", "", ""])
+    path = write_csv(tmp_path / "many.csv", rows)
+    make_customer(merchant, name="Ada", email="c7@example.com")
+    make_customer(other_merchant, name="Ada", email="c7@example.com")
+
+    alone = imported(merchant, path, "--workers", "0")
+    rejects_alone = (tmp_path / "many.csv.rejects.csv").read_text(encoding="utf-8-sig")
+    in_workers = imported(other_merchant, path, "--workers", "2")
+    rejects_in_workers = (tmp_path / "many.csv.rejects.csv").read_text(encoding="utf-8-sig")
+
+    assert alone[-2].startswith("2301 rows read: 2081 created, 0 updated, 0 skipped, 220 rejected")
+    assert in_workers[-2].split(" in ")[0] == alone[-2].split(" in ")[0]
+    assert in_workers[:-2] == alone[:-2]
+    assert rejects_in_workers == rejects_alone
+    fields = ["reference", "name", "email", "phone", "country", "metadata", "status", "type"]
+    assert sorted(Customer.objects.filter(merchant=other_merchant).values_list(*fields)) == sorted(
+        Customer.objects.filter(merchant=merchant).values_list(*fields)
+    )
+    events = CustomerEvent.objects.filter(merchant=other_merchant).order_by("number")
+    assert list(events.values_list("number", flat=True)) == list(range(1, 2083))
+
+
 # --- export ---------------------------------------------------------------------------------------
 
 

@@ -8,6 +8,10 @@ from tqdm import tqdm
 from customers.imports import ImportRefused, ImportSummary, import_rows, map_columns, read_file
 from customers.models import Merchant
 
+#: From this many rows on, a file is validated by worker processes unless --workers says
+#: otherwise: below, starting them costs more than they save.
+PARALLEL_FROM = 20_000
+
 
 class Command(BaseCommand):
     help = (
@@ -24,12 +28,22 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Check every row; write nothing."
         )
         parser.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            help=(
+                "Validate the rows in N processes of their own while this one writes "
+                f"(0: in this one). Default: one per CPU for a file of {PARALLEL_FROM:,} rows "
+                "or more."
+            ),
+        )
+        parser.add_argument(
             "--update-existing",
             action="store_true",
             help="Update the customers that rows match instead of skipping them.",
         )
 
-    def handle(self, *args, file, merchant, dry_run, update_existing, **options):
+    def handle(self, *args, file, merchant, dry_run, update_existing, workers, **options):
         try:
             merchant_obj = Merchant.objects.get(slug=merchant)
         except Merchant.DoesNotExist:
@@ -46,6 +60,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Columns: {mapped}.")
         if columns.ignored:
             self.stdout.write(f"Ignored (not writable): {', '.join(columns.ignored)}.")
+        if workers is None:
+            workers = (os.cpu_count() or 1) if table.total >= PARALLEL_FROM else 0
+        if workers < 0:
+            raise CommandError("--workers takes 0 or more.")
         summary = ImportSummary()
         started = time.monotonic()
         interrupted = None
@@ -68,6 +86,7 @@ class Command(BaseCommand):
                     rejects_path=f"{file}.rejects.csv",
                     progress=bar.update,
                     summary=summary,
+                    workers=workers,
                 )
             except ImportRefused as error:
                 interrupted = str(error)
