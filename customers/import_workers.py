@@ -20,17 +20,26 @@ def start() -> None:
 
 
 def validate(merchant, actor: str, columns, width: int, chunk: list) -> list:
-    """One batch's rows, read from their cells and validated; the customers go back without
-    their merchant (the importing process has it)."""
+    """One batch's rows, read from their cells and validated, sent back plainly: each row's
+    number, fields and problems, and its customer's values (model instances would cost more to
+    send than to validate)."""
     from .imports import rows_of
     from .services import customers_import_validate
 
     built = customers_import_validate(
         merchant=merchant, rows=rows_of(chunk, columns, width), actor=actor
     )
-    for _, customer, _ in built:
-        customer._state.fields_cache.clear()
-    return built
+    names = _attnames()
+    return [
+        (row.number, row.fields, row.errors or None, [customer.__dict__[n] for n in names], errors)
+        for row, customer, errors in built
+    ]
+
+
+def _attnames() -> list[str]:
+    from .models import Customer
+
+    return [field.attname for field in Customer._meta.concrete_fields]
 
 
 def validated_in_workers(
@@ -41,9 +50,22 @@ def validated_in_workers(
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    from .models import Customer
+    from django.db.models.base import ModelState
 
+    from .models import Customer
+    from .services import ImportRow
+
+    names = _attnames()
     remember_merchant = Customer.merchant.field.set_cached_value
+
+    def customer_of(values: list) -> Customer:
+        # What Customer(**fields) made in the worker, as Django rebuilds a model from a pickle.
+        customer = Customer.__new__(Customer)
+        customer._state = ModelState()
+        customer.__dict__.update(zip(names, values, strict=True))
+        remember_merchant(customer, merchant)
+        return customer
+
     chunks = iter(chunks)
     pending: deque[tuple[list, Future[Any]]] = deque()
     with ProcessPoolExecutor(
@@ -60,8 +82,12 @@ def validated_in_workers(
             read_ahead()
         while pending:
             chunk, future = pending.popleft()
-            built = future.result()
+            sent = future.result()
             read_ahead()
-            for _, customer, _ in built:
-                remember_merchant(customer, merchant)
-            yield chunk, built
+            yield (
+                chunk,
+                [
+                    (ImportRow(number, fields, row_errors or {}), customer_of(values), errors)
+                    for number, fields, row_errors, values, errors in sent
+                ],
+            )
