@@ -11,6 +11,8 @@ from customers.models import Merchant
 #: From this many rows on, a file is validated by worker processes unless --workers says
 #: otherwise: below, starting them costs more than they save.
 PARALLEL_FROM = 20_000
+#: Workers by default at most: each holds Django (about 70 MB).
+MAX_WORKERS = 4
 
 
 class Command(BaseCommand):
@@ -33,8 +35,8 @@ class Command(BaseCommand):
             metavar="N",
             help=(
                 "Validate the rows in N processes of their own while this one writes "
-                f"(0: in this one). Default: one per CPU for a file of {PARALLEL_FROM:,} rows "
-                "or more."
+                f"(0: in this one). Default: one per CPU but one, at most {MAX_WORKERS}, for a "
+                f"file of {PARALLEL_FROM:,} rows or more."
             ),
         )
         parser.add_argument(
@@ -61,7 +63,9 @@ class Command(BaseCommand):
         if columns.ignored:
             self.stdout.write(f"Ignored (not writable): {', '.join(columns.ignored)}.")
         if workers is None:
-            workers = (os.cpu_count() or 1) if table.total >= PARALLEL_FROM else 0
+            # One core stays with this process (and the database's own work).
+            cores = os.cpu_count() or 1
+            workers = min(MAX_WORKERS, max(1, cores - 1)) if table.total >= PARALLEL_FROM else 0
         if workers < 0:
             raise CommandError("--workers takes 0 or more.")
         summary = ImportSummary()
