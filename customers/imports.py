@@ -487,7 +487,10 @@ def map_columns(header: list[str]) -> ColumnMap:
     for position, name in enumerate(header):
         if len(problems) > LISTED_PROBLEMS:
             # A header of thousands of unknown names: the first ones say what is wrong.
-            problems.append(f"Column {position + 1} and those after it were not checked.")
+            problems.append(
+                _("Column %(number)s and those after it were not checked.")
+                % {"number": position + 1}
+            )
             break
         key = _key(name)
         if not key:
@@ -620,7 +623,8 @@ def _listed(problems: list[str]) -> list[str]:
     """The first ``LISTED_PROBLEMS`` problems, and how many more there are."""
     if len(problems) <= LISTED_PROBLEMS:
         return problems
-    return [*problems[:LISTED_PROBLEMS], f"and {len(problems) - LISTED_PROBLEMS} more problems"]
+    more = len(problems) - LISTED_PROBLEMS
+    return [*problems[:LISTED_PROBLEMS], _("and %(count)s more problems") % {"count": more}]
 
 
 def _chunks(
