@@ -13,9 +13,22 @@ from typing import Any
 
 
 def start() -> None:
-    """A worker's first step: Django, from the same settings as the process that started it."""
+    """A worker's first step: Django, from the same settings as the process that started it;
+    and a watch on that process, so that a worker never outlives an import that was killed."""
+    import os
+    import threading
+    import time
+
     import django
 
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="import-parent-watch", daemon=True).start()
     django.setup()
 
 
