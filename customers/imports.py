@@ -51,6 +51,7 @@ from .services import (
     SeenKeys,
     actor_label,
     customers_import_batch,
+    customers_statistics_refresh,
 )
 
 #: Rows sent to the database together, each batch in one transaction.
@@ -59,6 +60,9 @@ BATCH_SIZE = 1000
 CELL_LIMIT = 16 * 1024 * 1024
 #: How many rejected rows a summary lists (all of them are in the rejects file).
 LISTED_REJECTS = 20
+#: Once an import has written this many rows, then each time that number doubles, the
+#: database's statistics are refreshed (``services.customers_statistics_refresh``).
+STATISTICS_FROM = 5000
 #: How many problems a message names (of a rejected row, of a refused header); the rest are
 #: counted.
 LISTED_PROBLEMS = 10
@@ -706,6 +710,7 @@ def import_rows(
     else:
         validated = ((chunk, None) for chunk in chunks)
     replaying = resume_after
+    written, refresh_at = 0, STATISTICS_FROM
     try:
         for chunk, built in validated:
             replay = replaying > 0
@@ -752,6 +757,11 @@ def import_rows(
                         summary.rejected += 1
                 if progress is not None:
                     progress(len(chunk))
+            if not (dry_run or replay):
+                written += sum(o.result in (IMPORT_CREATED, IMPORT_UPDATED) for o in outcomes)
+                if written >= refresh_at:
+                    customers_statistics_refresh()
+                    refresh_at = 2 * written
     finally:
         if rejects is not None:
             rejects.close()

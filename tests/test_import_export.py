@@ -430,6 +430,24 @@ def test_an_import_interrupted_midway_keeps_exactly_the_batches_it_reports(
     assert CustomerCount.objects.get(merchant=merchant).count == done
 
 
+def test_a_large_import_refreshes_the_database_statistics_as_it_grows(
+    merchant, tmp_path, monkeypatch
+):
+    from customers import imports, services
+
+    services.customers_statistics_refresh()  # ANALYZE on PostgreSQL, nothing elsewhere
+    refreshed = []
+    monkeypatch.setattr(imports, "STATISTICS_FROM", 500)
+    monkeypatch.setattr(
+        imports, "customers_statistics_refresh", lambda: refreshed.append(Customer.objects.count())
+    )
+    rows = [["email", "name"], *[[f"c{n}@example.com", "C"] for n in range(2500)]]
+    imported(merchant, write_csv(tmp_path / "grows.csv", rows))
+    assert refreshed == [1000, 2000]  # after 500 rows (the first batch), then at twice as many
+    imported(merchant, write_csv(tmp_path / "grows.csv", rows))
+    assert refreshed == [1000, 2000]  # nothing written, nothing to refresh
+
+
 def test_rows_validated_by_worker_processes_import_exactly_as_in_one(
     merchant, other_merchant, tmp_path
 ):
