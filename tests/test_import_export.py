@@ -3,6 +3,7 @@ and value shapes, the rejects file, re-runs, and an export that imports unchange
 
 import csv
 import io
+import itertools
 import json
 from io import StringIO
 
@@ -428,6 +429,22 @@ def test_an_import_interrupted_midway_keeps_exactly_the_batches_it_reports(
     assert Customer.objects.filter(merchant=merchant).count() == done
     assert CustomerEvent.objects.filter(merchant=merchant).count() == done
     assert CustomerCount.objects.get(merchant=merchant).count == done
+
+
+def test_the_keys_seen_in_a_file_are_still_found_once_kept_in_sorted_arrays(monkeypatch):
+    from customers.services import SeenKeys
+
+    monkeypatch.setattr(SeenKeys, "RECENT", 8)
+    seen = SeenKeys()
+    keys = [("email", f"c{n}@example.com") for n in range(1000)]
+    for key in keys[::2]:
+        seen.add(key)
+    assert all(key in seen for key in keys[::2])
+    assert not any(key in seen for key in keys[1::2])
+    sizes = [len(hashes) for hashes in seen._sorted]
+    assert sum(sizes) + len(seen._recent) == 500
+    assert all(list(hashes) == sorted(hashes) for hashes in seen._sorted)
+    assert all(bigger > 2 * smaller for bigger, smaller in itertools.pairwise(sizes))
 
 
 def test_a_large_import_refreshes_the_database_statistics_as_it_grows(
