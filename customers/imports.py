@@ -482,7 +482,7 @@ def map_columns(header: list[str]) -> ColumnMap:
     """Each column's field, or ``ImportRefused`` naming every column that cannot be placed:
     an unknown one (with a "did you mean"), one without a name, one given twice, two that give
     the same field."""
-    problems = []
+    problems: list[str] = []
     columns: list[tuple[int, str, str, Convert]] = []
     ignored: list[str] = []
     seen_names: dict[str, int] = {}
@@ -698,6 +698,7 @@ def import_rows(
     rejects = RejectsWriter(rejects_path, table.header) if rejects_path and not dry_run else None
     width = len(table.header)
     chunks = _chunks(table.rows, batch_size, resume_after)
+    validated: Iterator[tuple[list[tuple[int, list[Any]]], list | None]]
     if workers > 0:
         validated = validated_in_workers(
             chunks,

@@ -20,6 +20,7 @@ from django.core.validators import (
     MaxValueValidator,
     MinValueValidator,
     URLValidator,
+    validate_email,
 )
 from django.db import models, router
 from django.db.models import F, Q, Value
@@ -536,7 +537,7 @@ class Customer(models.Model):
 #: The field validators that ``Customer.normalize()`` runs itself on a field it did not exclude
 #: and found no problem in: Django need not run them again.
 _NORMALIZE_VALIDATES = {
-    "email": normalizers.validate_email,
+    "email": validate_email,  # by normalizers.normalize_email
     "address": normalizers.validate_address,
     "metadata": normalizers.validate_metadata,
 }
