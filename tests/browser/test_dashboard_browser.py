@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from customers.models import Customer
-from tests.factories import make_customer, make_user
+from tests.factories import make_api_key, make_customer, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -356,3 +356,53 @@ def test_bulk_block_of_two_selected_rows_after_confirmation(page, log_in, mercha
     page.get_by_role("link", name="Ada Diallo").click()
     expect(page).to_have_url(re.compile(rf"/customers/{ada.pk}/$"))
     expect(page.get_by_text("Reason: Chargebacks from one card")).to_be_visible()
+
+
+def test_the_overview_counts_match_the_apis_totals_and_its_chart_is_drawn(
+    page, log_in, merchant, live_server
+):
+    for fields in [
+        dict(country="SN"),
+        dict(country="SN", type="business", status="blocked"),
+        dict(country="NG", status="pending_kyc"),
+        dict(country="NG", type="business"),
+        dict(country="GH", status="inactive"),
+        dict(),
+    ]:
+        make_customer(merchant, **fields)
+    key = make_api_key(merchant)[1]
+
+    def api_total(query: str) -> int:
+        request = urllib.request.Request(
+            f"{live_server.url}/api/v1/customers?limit=1&{query}".rstrip("&"),
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)["meta"]["total"]
+
+    log_in(make_user(merchant, group="Viewer"))
+    page.goto("/")
+
+    subtitle = page.locator(".page-header .subtitle")
+    expect(subtitle).to_contain_text(f"{api_total('')} customers")
+    for table, parameter in [("status", "status"), ("type", "type"), ("country", "country")]:
+        rows = page.get_by_role("table", name=f"Customers by {table}").locator("tbody tr")
+        shown = {}
+        for row in rows.all():
+            link = row.get_by_role("link")
+            if link.count():
+                value = link.get_attribute("href").rpartition(f"{parameter}=")[2]
+                shown[value] = int(row.locator("td.num").inner_text())
+        assert shown, table
+        assert shown == {value: api_total(f"{parameter}={value}") for value in shown}, table
+    assert set(shown) == {"SN", "NG", "GH"}
+
+    # The chart: a bar per day, today's as tall as six customers make it, none wider than its day.
+    chart = page.get_by_role("img", name=re.compile("New customers per day"))
+    expect(chart).to_be_visible()
+    heights = chart.locator("rect.chart-bar").evaluate_all(
+        "(bars) => bars.map((bar) => bar.getBoundingClientRect().height)"
+    )
+    assert len(heights) == 90
+    assert heights[-1] > 0 and max(heights) == heights[-1]
+    assert sum(1 for height in heights if height > 0) == 1
