@@ -445,10 +445,16 @@ def test_a_missing_customer_is_the_same_404_as_another_merchants(api, merchant, 
     assert theirs.json() == missing.json()
 
 
+#: The tests that count in the real Redis empty its database first: they run one after the
+#: other, on one worker, or one would empty it under another's count.
+ONE_REDIS_AT_A_TIME = pytest.mark.xdist_group("redis")
+
+
 @pytest.fixture
 def redis_throttle(settings):
     """The throttle counting in the real Redis of REDIS_URL (CI has one), in a database of its
-    own; without a Redis to talk to, the test is skipped locally and fails in CI."""
+    own; without a Redis to talk to, the test is skipped locally and fails in CI. Tests using it
+    are marked ``ONE_REDIS_AT_A_TIME``."""
     import redis
 
     from customers.api import throttling
@@ -467,6 +473,7 @@ def redis_throttle(settings):
     throttling._redis.cache_clear()
 
 
+@ONE_REDIS_AT_A_TIME
 def test_with_redis_a_window_is_counted_in_one_round_trip_and_expires(
     merchant, settings, monkeypatch, redis_throttle
 ):
@@ -622,6 +629,7 @@ def test_the_default_is_twenty_failures_a_minute(settings):
     assert settings.API_AUTH_FAILURE_RATE == "20/minute"
 
 
+@ONE_REDIS_AT_A_TIME
 def test_with_redis_failures_are_counted_per_address_in_one_round_trip(
     clock, three_failures_a_minute, redis_throttle
 ):
