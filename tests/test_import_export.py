@@ -383,9 +383,9 @@ def test_a_cell_over_the_cell_limit_refuses_the_file_saying_the_limit(merchant, 
 
 
 def test_a_file_of_only_rejected_rows_lists_the_first_and_writes_them_all(merchant, tmp_path):
-    from customers.imports import LISTED_REJECTS
+    from customers.imports import BATCH_SIZE, LISTED_REJECTS
 
-    count = 20_000
+    count = 3 * BATCH_SIZE + 1  # batches over, many more than are listed
     path = write_csv(
         tmp_path / "rejects.csv",
         [["name", "email"], *[[f"C {n}", f"not-an-email-{n}"] for n in range(count)]],
