@@ -472,12 +472,22 @@ class Customer(models.Model):
         for name, passes in _plain_checks().items():
             if name not in exclude and passes(getattr(self, name)):
                 exclude.add(name)
+        # A merchant read from the database is not looked up again (a query per customer
+        # validated); the foreign key refuses one deleted since.
+        if Customer.merchant.is_cached(self) and not self.merchant._state.adding:
+            exclude.add("merchant")
         try:
             super().clean_fields(exclude=exclude)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+
+    def validate_unique(self, exclude=None):
+        """Django would ask the database whether a new customer's id is taken: it was just
+        drawn (UUIDv7, 74 of its bits random) and the primary key refuses a clash anyway. What
+        is unique per merchant is checked by ``validate_constraints``."""
+        super().validate_unique({*(exclude or ()), "id"})
 
     def validate_constraints(self, exclude=None):
         """Check the unique constraints, each error on the field a person can fix.

@@ -199,6 +199,11 @@ def _country_names() -> dict[str, str]:
     return names
 
 
+#: Longer than any name of a country with room for accents written as separate marks: longer
+#: text is not looked up (folding ten megabytes of it, character by character, took seconds).
+COUNTRY_TEXT_MAX_LENGTH = 200
+
+
 def normalize_country(value: str) -> str:
     """ISO 3166-1 alpha-2 code from an alpha-2 or alpha-3 code or a name in English or French
     (any case, with or without accents: "Senegal", "Sénégal", "Côte d'Ivoire", "Nigéria")."""
@@ -212,10 +217,11 @@ def normalize_country(value: str) -> str:
         country = pycountry.countries.get(alpha_3=text.upper())
     if country is not None:
         return country.alpha_2
-    code = _country_names().get(_folded(text))
-    if code:
-        return code
-    if not text.isdigit():
+    if len(text) <= COUNTRY_TEXT_MAX_LENGTH:
+        code = _country_names().get(_folded(text))
+        if code:
+            return code
+    if len(text) <= COUNTRY_TEXT_MAX_LENGTH and not text.isdigit():
         try:
             return pycountry.countries.lookup(text).alpha_2
         except LookupError:

@@ -451,11 +451,8 @@ def customers_import_validate(
         customer = Customer(merchant=merchant, source=source, created_by=label, **row.fields)
         errors: dict[str, list[ValidationError]] = {}
         try:
-            # Uniqueness is checked below for the whole batch at once, and the merchant is
-            # the caller's own (its foreign key would cost a query per row).
-            customer.full_clean(
-                exclude=["merchant"], validate_unique=False, validate_constraints=False
-            )
+            # Uniqueness is checked below for the whole batch at once.
+            customer.full_clean(validate_unique=False, validate_constraints=False)
         except ValidationError as error:
             errors = dict(error.error_dict)
         errors.update(row.errors)

@@ -1,3 +1,4 @@
+import gc
 import os
 
 import pytest
@@ -32,6 +33,16 @@ def editor(merchant):
 @pytest.fixture
 def manager(merchant):
     return make_user(merchant, group="Manager", username="mona")
+
+
+def pytest_sessionstart(session):
+    """The suite makes millions of short-lived objects, few of them in cycles: the objects
+    alive once Django and the tests are loaded are moved out of the collector's sight, and it
+    runs less often (about a tenth of the suite's time went into collections that freed
+    nothing)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -314,10 +314,14 @@ def test_a_huge_cell_rejects_its_row_only(merchant, tmp_path):
 @pytest.mark.parametrize(
     "column", ["description", "name", "country", "currency", "email", "phone", "metadata"]
 )
-def test_a_ten_megabyte_cell_rejects_its_row_with_a_short_clear_message(merchant, tmp_path, column):
+def test_a_megabyte_in_any_column_rejects_its_row_with_a_short_clear_message(
+    merchant, tmp_path, column
+):
+    # Eight times the CSV reader's own cell limit; ten megabytes go through the same code
+    # (the tests below), and a message never grows with the value.
     good = {"name": "Bo", "email": "bo@example.com"}
     good.setdefault(column, "")
-    bad = {"name": "Ada", "email": "ada@example.com", column: "9" * 10_000_000}
+    bad = {"name": "Ada", "email": "ada@example.com", column: "9" * 1_000_000}
     path = write_csv(tmp_path / "ten.csv", [list(good), list(bad.values()), list(good.values())])
     lines = imported(merchant, path)
     assert lines[-2].startswith("2 rows read: 1 created, 0 updated, 0 skipped, 1 rejected")

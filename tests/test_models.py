@@ -192,6 +192,14 @@ def test_uniqueness_check_costs_one_query_per_non_empty_unique_field(
         customer.validate_constraints()
 
 
+def test_validating_a_new_customer_asks_only_about_its_email_and_reference(
+    merchant, django_assert_num_queries
+):
+    customer = Customer(merchant=merchant, name="Ada", email="ada@example.com", reference="CUS-9")
+    with django_assert_num_queries(2):  # not whether its freshly drawn id is taken
+        customer.full_clean()
+
+
 def test_the_unique_constraints_leave_out_exactly_the_empty_value():
     """What the uniqueness check relies on to skip the database's reading of the conditions."""
     for constraint in Customer._meta.constraints:

@@ -132,6 +132,16 @@ def test_unknown_country_is_rejected_naming_the_value(raw):
     ]
 
 
+def test_text_longer_than_any_country_name_is_refused_without_being_looked_up(monkeypatch):
+    from customers import normalizers
+
+    names = normalizers._country_names()
+    monkeypatch.setattr(normalizers, "_folded", lambda text: pytest.fail("looked up"))
+    assert max(map(len, names)) < normalizers.COUNTRY_TEXT_MAX_LENGTH
+    with pytest.raises(ValidationError, match="is not an ISO 3166 country"):
+        normalize_country("Senegal " * 10_000)
+
+
 def test_a_long_unknown_country_or_currency_is_echoed_cut_short():
     for normalize, name in ((normalize_country, "Country"), (normalize_currency, "Currency")):
         with pytest.raises(ValidationError) as error:
