@@ -8,11 +8,13 @@ import contextlib
 import hashlib
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -86,6 +88,17 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.scoped_to_user(super().get_queryset(request), request.user)
+
+    def action_checkbox(self, obj):
+        """Django's checkbox of a row, the same markup written at once: rendering a form
+        widget through the template engine for each of a page's hundred rows took a quarter of
+        the list's time."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "merchant":

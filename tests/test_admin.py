@@ -648,3 +648,15 @@ def test_the_admin_keeps_the_kind_of_each_metadata_value(root_client, customers)
     form = root_client.get(change_url(amadou)).context["adminform"].form
     shown = form["metadata"].value()
     assert sorted((r["key"], r["type"], r["value"]) for r in shown) == sorted(rows)
+
+
+def test_each_row_of_the_list_has_djangos_own_action_checkbox(root_client, merchant):
+    from django.contrib import admin
+
+    customer = make_customer(merchant, name='Awa <b>"&</b> Diop', email="awa@example.com")
+    model_admin = admin.site.get_model_admin(Customer)
+    djangos_own = admin.ModelAdmin.action_checkbox(model_admin, customer)  # a widget's render
+
+    response = root_client.get(reverse("admin:customers_customer_changelist"))
+
+    assertInHTML(djangos_own, response.content.decode(), count=1)
