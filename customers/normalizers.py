@@ -221,11 +221,11 @@ def normalize_country(value: str) -> str:
         code = _country_names().get(_folded(text))
         if code:
             return code
-    if len(text) <= COUNTRY_TEXT_MAX_LENGTH and not text.isdigit():
-        try:
-            return pycountry.countries.lookup(text).alpha_2
-        except LookupError:
-            pass
+        if not text.isdigit():
+            try:
+                return pycountry.countries.lookup(text).alpha_2
+            except LookupError:
+                pass
     raise ValidationError(
         _(
             "Country '%(value)s' is not an ISO 3166 country; use a code such as SN or SEN, "
