@@ -9,6 +9,7 @@ a conditional UPDATE, so a task enqueued twice, or for an import cancelled meanw
 nothing.
 """
 
+import functools
 import logging
 import os
 import tempfile
@@ -18,12 +19,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any, cast
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .imports import ImportRefused, ImportSummary, import_rows, map_columns, read_file
 from .models import CustomerImport, Merchant
@@ -68,6 +70,7 @@ def customer_import_create(
         merchant=merchant,
         uploaded_by=user,
         actor=actor_label(user),
+        language=translation.get_language() or settings.LANGUAGE_CODE,
         file_name=name[: CustomerImport.FILE_NAME_MAX_LENGTH],
         update_existing=update_existing,
         columns=columns,
@@ -228,6 +231,21 @@ def _fail(
     )
 
 
+def _in_authors_language(work: Callable[[str], str]) -> Callable[[str], str]:
+    """``work(import_id)`` in the language of the import's author, who reads what it writes:
+    the problems of the rejected rows (on the review page and in the rejects file) and why it
+    failed."""
+
+    @functools.wraps(work)
+    def in_language(import_id: str) -> str:
+        found = CustomerImport.objects.filter(pk=import_id).values_list("language", flat=True)
+        with translation.override(found.first() or settings.LANGUAGE_CODE):
+            return work(import_id)
+
+    return in_language
+
+
+@_in_authors_language
 def validate(import_id: str) -> str:
     """The dry run of the whole file: what the import would create, update, skip and reject,
     and the first rejected rows. Nothing is written but the import's own record. Taken over
@@ -287,6 +305,7 @@ def validate(import_id: str) -> str:
     return summary.line()
 
 
+@_in_authors_language
 def run(import_id: str) -> str:
     """The import itself, batch by batch, its counts kept up to date as batches commit; the
     rejected rows end up in the import's rejects file. Done, the stored upload is deleted.

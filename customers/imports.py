@@ -619,8 +619,18 @@ def error_text(error: ValidationError | None, columns: ColumnMap) -> str:
         if target == NON_FIELD_ERRORS:
             parts.append(messages)
         else:
-            parts.append(f"{columns.column_of(target)}: {messages}")
+            parts.append(
+                _("%(column)s: %(problems)s")
+                % {"column": columns.column_of(target), "problems": messages}
+            )
     return "; ".join(_listed(parts))
+
+
+def rejected_text(unit: str, number: int, problems: str) -> str:
+    """How a rejected row is told, in the language in force: ``row 4: email: …``."""
+    if unit == "line":
+        return _("line %(number)s: %(problems)s") % {"number": number, "problems": problems}
+    return _("row %(number)s: %(problems)s") % {"number": number, "problems": problems}
 
 
 def _listed(problems: list[str]) -> list[str]:
@@ -735,8 +745,8 @@ def import_rows(
                     if not replay:
                         summary.read += 1
                     if outcome.result == IMPORT_REJECTED:
-                        text = (
-                            f"{table.unit} {outcome.number}: {error_text(outcome.error, columns)}"
+                        text = rejected_text(
+                            table.unit, outcome.number, error_text(outcome.error, columns)
                         )
                         cells = cells_of[outcome.number]
                         if len(cells) == 1 and isinstance(cells[0], _NotAnObject):

@@ -780,6 +780,9 @@ class CustomerImport(models.Model):
     )
     #: Who the customers' events name: ``user:<username>`` when it was uploaded.
     actor = models.CharField(max_length=200)
+    #: The language its author was reading when they uploaded it: the background task writes
+    #: the rejected rows' problems in it.
+    language = models.CharField(max_length=16, default=settings.LANGUAGE_CODE)
     file_name = models.CharField(max_length=FILE_NAME_MAX_LENGTH)
     upload = models.FileField(upload_to=import_upload_path, max_length=255, blank=True)
     update_existing = models.BooleanField(default=False)

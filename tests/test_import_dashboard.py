@@ -134,6 +134,33 @@ def test_an_editor_uploads_reviews_starts_and_downloads_the_rejects(client, merc
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_rejected_rows_are_told_in_the_language_of_the_imports_author(client, merchant, editor):
+    make_customer(merchant, name="Ada Diallo", email="ada@example.com")
+    client.force_login(editor)
+    french = "ligne 4 : email : Donnez une adresse e-mail ou un numéro de téléphone (ou les deux)."
+
+    response = client.post(
+        IMPORT,
+        {"file": SimpleUploadedFile("export.csv", PROVIDER_CSV.encode())},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    customer_import = CustomerImport.objects.get()
+    assert customer_import.language == "fr"
+    run_worker()  # the worker has no page language of its own: English unless told
+    customer_import.refresh_from_db()
+    assert customer_import.dry_run_rejects == [[4, french]]
+    review = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="fr")
+    assert f"4 {french}" in page_text(review)
+
+    client.post(reverse("customers:import_start", args=[customer_import.pk]))
+    run_worker()
+    rejects = client.get(reverse("customers:import_rejects", args=[customer_import.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(rejects.streaming_content).decode("utf-8-sig"))))
+    assert rows[1][-1] == french
+    assert rows[0][-1] == "error"  # the column's name is the file's, in any language
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_import_with_update_existing_updates_the_matching_customers(client, merchant, editor):
     ada = make_customer(merchant, name="Ada Diallo", email="ada@example.com")
     client.force_login(editor)
