@@ -44,6 +44,12 @@ def stored_files(media_root) -> list[str]:
     return sorted(p.name for p in media_root.rglob("*") if p.is_file())
 
 
+def csv_rows(response) -> list[list[str]]:
+    """The rows of a streamed CSV download (UTF-8 with its BOM)."""
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(content)))
+
+
 def page_text(response) -> str:
     """The page's text, as read: tags dropped, spaces collapsed."""
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
@@ -122,7 +128,7 @@ def test_an_editor_uploads_reviews_starts_and_downloads_the_rejects(client, merc
     rejects = client.get(reverse("customers:import_rejects", args=[customer_import.pk]))
     assert rejects.status_code == 200
     assert rejects["Content-Disposition"] == ('attachment; filename="provider export.rejects.csv"')
-    rows = list(csv.reader(io.StringIO(b"".join(rejects.streaming_content).decode("utf-8-sig"))))
+    rows = csv_rows(rejects)
     assert rows == [
         ["id", "name", "email", "phone_number", "city", "is_business", "blacklist", "error"],
         ["c3", "Nobody", "", "", "Lagos", "false", "false",
@@ -155,7 +161,7 @@ def test_the_rejected_rows_are_told_in_the_language_of_the_imports_author(client
     client.post(reverse("customers:import_start", args=[customer_import.pk]))
     run_worker()
     rejects = client.get(reverse("customers:import_rejects", args=[customer_import.pk]))
-    rows = list(csv.reader(io.StringIO(b"".join(rejects.streaming_content).decode("utf-8-sig"))))
+    rows = csv_rows(rejects)
     assert rows[1][-1] == french
     assert rows[0][-1] == "error"  # the column's name is the file's, in any language
 
@@ -305,7 +311,7 @@ def test_an_import_whose_worker_dies_is_taken_over_and_finished_exactly_once(
     assert Customer.objects.filter(merchant=merchant).count() == 2498
     assert CustomerEvent.objects.filter(merchant=merchant).count() == 2498
     rejects = client.get(reverse("customers:import_rejects", args=[customer_import.pk]))
-    rows = list(csv.reader(io.StringIO(b"".join(rejects.streaming_content).decode("utf-8-sig"))))
+    rows = csv_rows(rejects)
     assert rows == [
         ["reference", "name", "email", "error"],
         ["r3", "C 3", "not-an-email", "row 3: email: Enter a valid email address."],
