@@ -48,12 +48,14 @@ def capped_count(queryset: QuerySet) -> tuple[int, bool]:
 def page_rows(
     queryset: QuerySet[Customer], offset: int, limit: int, *, related: Sequence[str] = ()
 ) -> list[Customer]:
-    """``queryset[offset:offset + limit]`` (an ordered queryset), with ``related`` joined."""
+    """``queryset[offset:offset + limit]`` (an ordered queryset), with ``related`` joined (and
+    nothing joined without: ``select_related()`` alone would join every foreign key)."""
     if offset == 0:
-        return list(queryset.select_related(*related)[:limit])
-    ids = queryset.values("pk")[offset : offset + limit]
-    page = Customer.objects.filter(pk__in=Subquery(ids)).select_related(*related)
-    return list(page.order_by(*queryset.query.order_by))
+        page = queryset[:limit]
+    else:
+        ids = queryset.values("pk")[offset : offset + limit]
+        page = Customer.objects.filter(pk__in=Subquery(ids)).order_by(*queryset.query.order_by)
+    return list(page.select_related(*related) if related else page)
 
 
 class ListPaginator(Paginator):

@@ -661,3 +661,33 @@ def test_list_query_count_is_constant_in_page_size(
         response = api.get(URL, {"limit": limit})
 
     assert len(response.json()["data"]) == limit
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"page": 2, "limit": 1}, {"email": "kofi@example.com"}, {"search": "example"}],
+    ids=["first page", "deeper page", "filter", "search"],
+)
+def test_a_page_of_the_list_reads_the_customers_table_alone(
+    api, registry, params, django_assert_max_num_queries
+):
+    api.get(URL)  # the key's last_used_at is written on first use
+
+    with django_assert_max_num_queries(3) as queries:
+        response = api.get(URL, params)
+
+    assert response.status_code == 200
+    page = [
+        query["sql"] for query in queries.captured_queries if "customers_customer" in query["sql"]
+    ]
+    assert page and not any("JOIN" in sql or "customers_merchant" in sql for sql in page)
+
+
+def test_filter_forms_share_their_fields_and_keep_their_own_values():
+    good = CustomerFilterSet({"country": "Senegal"}, queryset=Customer.objects.all())
+    bad = CustomerFilterSet({"country": "Atlantis"}, queryset=Customer.objects.all())
+
+    assert good.is_valid() and not bad.is_valid()
+    assert good.form.fields["country"] is bad.form.fields["country"]
+    assert good.form.cleaned_data["country"] == "SN"
+    assert set(bad.form.errors) == {"country"} and not good.form.errors

@@ -4,7 +4,7 @@ database constraints behind them."""
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, signals
 
 from customers.ids import uuid7
 from customers.models import Customer
@@ -262,3 +262,45 @@ def test_database_allows_duplicates_across_merchants(merchant, other_merchant):
 def test_database_refuses_invalid_choices_and_missing_contact(merchant, fields):
     with pytest.raises(IntegrityError):
         raw_insert(merchant, **fields)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def test_a_customer_read_whole_is_the_customer_django_builds(merchant):
+    stored = make_customer(
+        merchant, email="awa@example.com", address={"city": "Dakar"}, metadata={"tier": 2}
+    )
+
+    read = Customer.objects.get(pk=stored.pk)
+    built = Customer(
+        **{field.attname: getattr(read, field.attname) for field in Customer._meta.concrete_fields}
+    )
+
+    assert {f.attname: getattr(read, f.attname) for f in Customer._meta.concrete_fields} == {
+        f.attname: getattr(built, f.attname) for f in Customer._meta.concrete_fields
+    }
+    assert (read._state.adding, read._state.db) == (False, "default")
+    assert read.merchant == merchant  # the foreign key is still fetched when asked for
+    read.name = "Awa Ndiaye"
+    read.save(update_fields=["name"])  # an update of the row read, not an insert
+    assert Customer.objects.get(pk=stored.pk).name == "Awa Ndiaye"
+
+
+def test_a_customer_read_in_part_or_watched_is_built_by_django(merchant):
+    stored = make_customer(merchant, email="awa@example.com")
+    seen = []
+
+    def watch(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    partial = Customer.objects.only("name").get(pk=stored.pk)
+    signals.post_init.connect(watch, sender=Customer)
+    try:
+        Customer.objects.get(pk=stored.pk)
+    finally:
+        signals.post_init.disconnect(watch, sender=Customer)
+
+    assert partial.get_deferred_fields() >= {"email", "phone"}
+    assert partial.email == "awa@example.com"  # a deferred field is loaded when read
+    assert seen == [stored.pk]
