@@ -185,7 +185,7 @@ class FilterSet(django_filters.FilterSet):
         """The form of the filters, built once: its fields are the same for every request, and
         every form shares them (see ``SharedFields``)."""
         fields = {name: filter_.field for name, filter_ in cls.base_filters.items()}
-        form_class = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+        form_class: FormClass = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
         form_class.base_fields = SharedFields(form_class.base_fields)
         return form_class
 

@@ -37,22 +37,17 @@ def validate(merchant, actor: str, columns, width: int, chunk: list) -> list:
     number, fields and problems, and its customer's values (model instances would cost more to
     send than to validate)."""
     from .imports import rows_of
+    from .models import Customer
     from .services import customers_import_validate
 
     built = customers_import_validate(
         merchant=merchant, rows=rows_of(chunk, columns, width), actor=actor
     )
-    names = _attnames()
+    names = Customer.column_attnames()
     return [
         (row.number, row.fields, row.errors or None, [customer.__dict__[n] for n in names], errors)
         for row, customer, errors in built
     ]
-
-
-def _attnames() -> list[str]:
-    from .models import Customer
-
-    return [field.attname for field in Customer._meta.concrete_fields]
 
 
 def validated_in_workers(
@@ -63,19 +58,14 @@ def validated_in_workers(
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    from django.db.models.base import ModelState
-
     from .models import Customer
     from .services import ImportRow
 
-    names = _attnames()
     remember_merchant = Customer.merchant.field.set_cached_value
 
     def customer_of(values: list) -> Customer:
-        # What Customer(**fields) made in the worker, as Django rebuilds a model from a pickle.
-        customer = Customer.__new__(Customer)
-        customer._state = ModelState()
-        customer.__dict__.update(zip(names, values, strict=True))
+        # What Customer(**fields) made in the worker: a new customer of the importing merchant.
+        customer = Customer.from_values(values)
         remember_merchant(customer, merchant)
         return customer
 

@@ -241,12 +241,6 @@ class CustomerStatus(models.TextChoices):
     BLOCKED = "blocked", _("Blocked")
 
 
-@functools.cache
-def _attnames(model: type[models.Model]) -> tuple[str, ...]:
-    """The attributes of ``model``'s columns, in the order Django selects them."""
-    return tuple(field.attname for field in model._meta.concrete_fields)
-
-
 def _init_is_watched(model: type[models.Model]) -> bool:
     return signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
 
@@ -406,10 +400,23 @@ class Customer(models.Model):
         or watched by an init signal, a customer is built by Django as ever."""
         if len(values) != len(cls._meta.concrete_fields) or _init_is_watched(cls):
             return super().from_db(db, field_names, values)
+        return cls.from_values(values, db=db)
+
+    @classmethod
+    @functools.cache
+    def column_attnames(cls) -> tuple[str, ...]:
+        """The attributes of the customer's columns, in the order Django selects them."""
+        return tuple(field.attname for field in cls._meta.concrete_fields)
+
+    @classmethod
+    def from_values(cls, values, *, db: str | None = None) -> "Customer":
+        """The customer whose columns hold ``values`` (in ``column_attnames()``' order), as
+        read from ``db``, or new when ``db`` is None."""
         customer = cls.__new__(cls)
-        customer.__dict__.update(zip(_attnames(cls), values, strict=True))
+        customer.__dict__.update(zip(cls.column_attnames(), values, strict=True))
         customer._state = ModelState()
-        customer._state.adding, customer._state.db = False, db
+        if db is not None:
+            customer._state.adding, customer._state.db = False, db
         return customer
 
     @staticmethod
