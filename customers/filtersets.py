@@ -16,6 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Lower
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import format_lazy
@@ -311,11 +312,7 @@ class CustomerFilterSet(FilterSet):
 
     def filter_email(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # Exactly the expression of the unique index (merchant, lower(email)) WHERE email <> ''.
-        return (
-            queryset.exclude(email="")
-            .alias(email_lower=Lower("email"))
-            .filter(email_lower=value.lower())
-        )
+        return queryset.filter(~Q(email=""), Exact(Lower("email"), value.lower()))
 
     def filter_is_active(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return self.active_or_not(queryset, value == "true")
