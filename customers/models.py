@@ -396,8 +396,9 @@ class Customer(models.Model):
         """A customer read whole from the database, built as Django rebuilds a pickled one:
         its values straight into its attributes. Lists read up to a hundred customers a
         request, and ``Model.__init__``, which checks each value as a keyword or positional
-        argument might be, was up to a tenth of a list's cost (a page of a hundred). Read in part (``only``, ``defer``),
-        or watched by an init signal, a customer is built by Django as ever."""
+        argument might be, was up to a tenth of a list's cost (on a page of a hundred). Read
+        in part (``only``, ``defer``), or watched by an init signal, a customer is built by
+        Django as ever."""
         if len(values) != len(cls._meta.concrete_fields) or _init_is_watched(cls):
             return super().from_db(db, field_names, values)
         return cls.from_values(values, db=db)

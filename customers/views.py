@@ -219,6 +219,10 @@ class CustomerListView(CustomerAccessMixin, MerchantColumnMixin, FilterView):
     paginate_by = 20
     page_sizes = (20, 50, SELECTION_MAX)
 
+    def get_queryset(self):
+        # The page joins the merchants only where their names are a column (paginate_queryset).
+        return customers_for_user(self.request.user)
+
     def get(self, request, *args, **kwargs):
         # The filter form submits every input, and a box ticked per chosen status: the shared
         # URL keeps the filled ones, several statuses as the API takes them (status=a,b).
@@ -253,8 +257,10 @@ class CustomerListView(CustomerAccessMixin, MerchantColumnMixin, FilterView):
 
     def paginate_queryset(self, queryset, page_size):
         total, exact = list_total(self.filterset, customer_counts_for_caller(self.request.user))
+        # The merchant's name is a column only for users who work for several.
+        shown = ("merchant",) if works_for_several_merchants(self.request.user) else ()
         paginator = ListPaginator(
-            queryset, page_size, total=total, total_is_exact=exact, related=("merchant",)
+            queryset, page_size, total=total, total_is_exact=exact, related=shown
         )
         # A page past the end shows the last page rather than an error.
         page = paginator.get_page(self.request.GET.get("page"))

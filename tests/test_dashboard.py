@@ -218,6 +218,21 @@ def test_superuser_sees_every_merchant_with_a_merchant_column(client, customer, 
     assert "Lagos Goods" in body
 
 
+def test_the_list_reads_the_merchants_only_to_show_their_names(
+    client, viewer, customer, foreign_customer
+):
+    def page_query(user) -> str:
+        with CaptureQueriesContext(connection) as queries:
+            logged_in(client, user).get(reverse("customers:list"))
+        page = 'FROM "customers_customer" '
+        return next(q["sql"] for q in queries.captured_queries if page in q["sql"])
+
+    admin = User.objects.create_superuser("root", "root@example.com", "password")
+
+    assert "customers_merchant" not in page_query(viewer)  # one merchant: no column
+    assert "customers_merchant" in page_query(admin)  # every merchant: a column of names
+
+
 def test_viewer_sees_no_write_buttons(client, viewer, customer):
     logged_in(client, viewer)
     listing = client.get(reverse("customers:list")).content.decode()
