@@ -37,13 +37,13 @@ def validate(merchant, actor: str, columns, width: int, chunk: list) -> list:
     number, fields and problems, and its customer's values (model instances would cost more to
     send than to validate)."""
     from .imports import rows_of
-    from .models import Customer
+    from .models import Customer, column_attnames
     from .services import customers_import_validate
 
     built = customers_import_validate(
         merchant=merchant, rows=rows_of(chunk, columns, width), actor=actor
     )
-    names = Customer.column_attnames()
+    names = column_attnames(Customer)
     return [
         (row.number, row.fields, row.errors or None, [customer.__dict__[n] for n in names], errors)
         for row, customer, errors in built
@@ -58,14 +58,15 @@ def validated_in_workers(
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    from .models import Customer
+    from .models import Customer, column_attnames, instance_from_columns
     from .services import ImportRow
 
+    names = column_attnames(Customer)
     remember_merchant = Customer.merchant.field.set_cached_value
 
     def customer_of(values: list) -> Customer:
         # What Customer(**fields) made in the worker: a new customer of the importing merchant.
-        customer = Customer.from_values(values)
+        customer = instance_from_columns(Customer, zip(names, values, strict=True))
         remember_merchant(customer, merchant)
         return customer
 

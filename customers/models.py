@@ -10,7 +10,7 @@ import hmac
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
@@ -241,6 +241,28 @@ class CustomerStatus(models.TextChoices):
     BLOCKED = "blocked", _("Blocked")
 
 
+M = TypeVar("M", bound=models.Model)
+
+
+@functools.cache
+def column_attnames(model: type[models.Model]) -> tuple[str, ...]:
+    """The attributes of ``model``'s columns, in the order Django selects them."""
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+def instance_from_columns(model: type[M], columns: Any, *, db: str | None = None) -> M:
+    """``model``'s instance whose column attributes are ``columns`` (a mapping, or (attname,
+    value) pairs, every column given), built as Django rebuilds a pickled one: without the
+    checks ``Model.__init__`` makes of each argument, nor its signals. Read from ``db``, or
+    new when ``db`` is None."""
+    instance = model.__new__(model)
+    instance.__dict__.update(columns)
+    instance._state = ModelState()
+    if db is not None:
+        instance._state.adding, instance._state.db = False, db
+    return instance
+
+
 def _init_is_watched(model: type[models.Model]) -> bool:
     return signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
 
@@ -401,24 +423,7 @@ class Customer(models.Model):
         Django as ever."""
         if len(values) != len(cls._meta.concrete_fields) or _init_is_watched(cls):
             return super().from_db(db, field_names, values)
-        return cls.from_values(values, db=db)
-
-    @classmethod
-    @functools.cache
-    def column_attnames(cls) -> tuple[str, ...]:
-        """The attributes of the customer's columns, in the order Django selects them."""
-        return tuple(field.attname for field in cls._meta.concrete_fields)
-
-    @classmethod
-    def from_values(cls, values, *, db: str | None = None) -> "Customer":
-        """The customer whose columns hold ``values`` (in ``column_attnames()``' order), as
-        read from ``db``, or new when ``db`` is None."""
-        customer = cls.__new__(cls)
-        customer.__dict__.update(zip(cls.column_attnames(), values, strict=True))
-        customer._state = ModelState()
-        if db is not None:
-            customer._state.adding, customer._state.db = False, db
-        return customer
+        return instance_from_columns(cls, zip(column_attnames(cls), values, strict=True), db=db)
 
     @staticmethod
     def derived_name(first_name: str, last_name: str) -> str:

@@ -23,7 +23,6 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, F
-from django.db.models.base import ModelState
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
@@ -32,7 +31,15 @@ from webhooks.services import deliveries_record, deliveries_record_many
 
 from .exceptions import CustomerNotFound, StaleVersion
 from .ids import uuid7
-from .models import ApiKey, Customer, CustomerCount, CustomerEvent, Merchant
+from .models import (
+    ApiKey,
+    Customer,
+    CustomerCount,
+    CustomerEvent,
+    Merchant,
+    column_attnames,
+    instance_from_columns,
+)
 from .representation import customer_json
 
 #: Fields a client may write, in display order.
@@ -600,17 +607,14 @@ def _unsaved(model: type[M], **values: Any) -> M:
     """``model(**values)`` when ``values`` gives every concrete field, without the work
     ``Model.__init__`` does for each field (defaults, descriptors, signals): an import makes
     thousands of events a second. Anything else is a ``TypeError``."""
-    if values.keys() != _attnames(model):
+    if values.keys() != _attname_set(model):
         raise TypeError(f"{model.__name__}: give every field, and only those.")
-    obj = model.__new__(model)
-    obj._state = ModelState()
-    obj.__dict__.update(values)
-    return obj
+    return instance_from_columns(model, values)
 
 
 @functools.cache
-def _attnames(model: type[models.Model]) -> frozenset[str]:
-    return frozenset(field.attname for field in model._meta.concrete_fields)
+def _attname_set(model: type[models.Model]) -> frozenset[str]:
+    return frozenset(column_attnames(model))
 
 
 def _json_text(value: Any, encoder: type[json.JSONEncoder] | None) -> str | None:
