@@ -19,7 +19,7 @@ from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from customers.listing import TOTAL_CAP, KeysetPosition, page_rows
+from customers.listing import TOTAL_CAP, KeysetPosition, first_rows, page_rows
 
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 
@@ -109,7 +109,7 @@ class CustomerPagination(BasePagination):
 
         self.meta: dict[str, Any]
         if position is not None:
-            rows = list(queryset.filter(position.rows_after())[: limit + 1])
+            rows = first_rows(queryset.filter(position.rows_after()), limit + 1)
             self.meta = {"limit": limit}
         else:
             offset = (page - 1) * limit

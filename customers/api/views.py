@@ -28,8 +28,9 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from customers.exceptions import CustomerNotFound
 from customers.filtersets import CustomerFilterSet, EventFilterSet
-from customers.listing import list_total
+from customers.listing import first_rows, list_total
 from customers.models import ApiKey, Customer, CustomerEvent
 from customers.normalizers import NULL_CHARACTER_MESSAGE, printable
 from customers.representation import event_json
@@ -162,6 +163,19 @@ class CustomerViewSet(CallerMixin, ResourceViewSet):
         # Tenancy, for every action, filter and search: another merchant's customer is
         # invisible, so it is a 404 exactly like a missing one.
         return customers_for_caller(self.request.user, self.get_api_key())
+
+    def get_object(self) -> Customer:
+        """The customer of the URL's id, among the caller's: read by ``first_rows``, as every
+        GET, PATCH and DELETE of one customer asks for it."""
+        try:
+            customer_id = uuid.UUID(self.kwargs[self.lookup_url_kwarg])
+        except ValueError:
+            raise CustomerNotFound() from None
+        found = first_rows(self.get_queryset().filter(pk=customer_id), 1)
+        if not found:
+            raise CustomerNotFound()
+        self.check_object_permissions(self.request, found[0])
+        return found[0]
 
     def get_query_parameter_names(self) -> set[str]:
         names = super().get_query_parameter_names()
