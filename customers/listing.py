@@ -6,21 +6,18 @@
 - A page past the first finds its rows' ids in the ordering's index alone, then fetches just
   those rows (a deferred join): a deep page reads index entries, not the rows it skips.
 - A first page, a cursor's page and one customer by id are read by ``first_rows``: the ORM
-  compiles their WHERE clause, and the rest of the statement is built once.
+  compiles their WHERE clause, and the rest of the statement is built once (``WholeRows``).
 """
 
 import datetime
 import uuid
-import weakref
 from collections.abc import Sequence
 
 from django.core import signing
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q, QuerySet, Subquery
-from django.db.models.expressions import Col
 from django.db.models.fields.tuple_lookups import (  # type: ignore[import-untyped]  # no stubs
     Tuple,
     TupleGreaterThan,
@@ -29,7 +26,7 @@ from django.db.models.fields.tuple_lookups import (  # type: ignore[import-untyp
 from django.db.models.query import ModelIterable
 
 from .filtersets import CustomerFilterSet
-from .models import Customer, CustomerCount
+from .models import Customer, CustomerCount, WholeRows
 
 #: Past this many matches a total is not counted on: it is this number, and not exact.
 TOTAL_CAP = 10_000
@@ -60,8 +57,8 @@ def first_rows(queryset: QuerySet[Customer], limit: int) -> list[Customer]:
     The ORM compiles a query of every column of the customers anew on each request: each column,
     the converters of its values, and each again to order the rows. Of all that, only the WHERE
     clause changes from one request to the next, and compiling the rest was the largest part of
-    an API read. So the ORM compiles the WHERE clause, and the rest of the statement, the same
-    text the ORM writes, is built once per database connection (``WholeCustomers``).
+    an API read. So the ORM compiles the WHERE clause, and the rest of the statement (the same
+    text) is built once (``WholeRows``).
 
     A queryset of the customers table alone, filtered and ordered by its own columns, is read
     so; any other (a join, an annotation, a deferred column, an ordering by an expression) is
@@ -70,7 +67,6 @@ def first_rows(queryset: QuerySet[Customer], limit: int) -> list[Customer]:
     if ordering is None:
         return list(queryset[:limit])
     connection = connections[queryset.db]
-    whole = WholeCustomers.on(connection)
     query = queryset.query
     try:
         where, params = query.get_compiler(connection=connection).compile(query.where)
@@ -78,23 +74,18 @@ def first_rows(queryset: QuerySet[Customer], limit: int) -> list[Customer]:
         return []
     except FullResultSet:
         where, params = "", ()
-    sql = " ".join(
-        part
-        for part in (
-            whole.select_from,
-            f"WHERE {where}" if where else "",
-            whole.order_by(ordering),
-            connection.ops.limit_offset_sql(0, limit),
-        )
-        if part
+    return WholeRows.on(Customer, connection).read(
+        where, params, ordering=ordering, limit=limit, db=queryset.db
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [whole.customer(row, connection, queryset.db) for row in rows]
 
 
-def plain_ordering(queryset: QuerySet) -> Sequence[str] | None:
+#: The names an ordering read by ``first_rows`` may use: the customers' own columns.
+ORDERABLE = frozenset(
+    {field.name for field in Customer._meta.concrete_fields if not field.is_relation} | {"pk"}
+)
+
+
+def plain_ordering(queryset: QuerySet) -> list[str] | None:
     """The ordering of ``queryset`` (names of the customers' own columns, each maybe with a
     ``-``) when it is one ``first_rows`` can read: whole customers of their table alone. None
     for any other."""
@@ -116,7 +107,7 @@ def plain_ordering(queryset: QuerySet) -> Sequence[str] | None:
     names = [name for name in ordering or () if isinstance(name, str)]
     if len(names) != len(ordering or ()):
         return None
-    if not all(name.removeprefix("-") in WholeCustomers.COLUMNS for name in names):
+    if not all(name.removeprefix("-") in ORDERABLE for name in names):
         return None
     return names
 
@@ -126,66 +117,6 @@ def joined_aliases(query) -> list[str]:
     filter on ``merchant_id`` joins the merchants, then trims the join) are left out, as the
     compiler leaves them out of its FROM clause."""
     return [alias for alias in query.alias_map if query.alias_refcount[alias]]
-
-
-class WholeCustomers:
-    """What every read of whole customers by ``first_rows`` shares on one database connection:
-    the select list and the FROM clause, the ORDER BY of each ordering, and the converters of
-    the columns' values, each as the ORM writes or applies it."""
-
-    #: The columns an ordering may name: every column that is not a foreign key, by name.
-    COLUMNS = {
-        field.name: field for field in Customer._meta.concrete_fields if not field.is_relation
-    } | {"pk": Customer._meta.pk}
-
-    _of_connection: "weakref.WeakKeyDictionary[BaseDatabaseWrapper, WholeCustomers]" = (
-        weakref.WeakKeyDictionary()
-    )
-
-    @classmethod
-    def on(cls, connection: BaseDatabaseWrapper) -> "WholeCustomers":
-        whole = cls._of_connection.get(connection)
-        if whole is None:
-            whole = cls._of_connection[connection] = cls(connection)
-        return whole
-
-    def __init__(self, connection: BaseDatabaseWrapper):
-        self.quote = connection.ops.quote_name
-        self.table = self.quote(Customer._meta.db_table)
-        fields = Customer._meta.concrete_fields
-        columns = ", ".join(f"{self.table}.{self.quote(field.column)}" for field in fields)
-        self.select_from = f"SELECT {columns} FROM {self.table}"
-        #: (position in a row, its column, the converters of its values): the backend's
-        #: converters first, then the field's, as ``SQLCompiler.get_converters`` orders them.
-        self.converters: list[tuple[int, Col, list]] = []
-        for position, field in enumerate(fields):
-            column = field.get_col(Customer._meta.db_table)
-            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            if found:
-                self.converters.append((position, column, found))
-        self.attnames = [field.attname for field in fields]
-        self._orderings: dict[tuple[str, ...], str] = {}
-
-    def order_by(self, ordering: Sequence[str]) -> str:
-        """``ORDER BY "table"."column" DESC, …``; nothing for no ordering."""
-        key = tuple(ordering)
-        if key not in self._orderings:
-            terms = [
-                f"{self.table}.{self.quote(self.COLUMNS[name.removeprefix('-')].column)} "
-                f"{'DESC' if name.startswith('-') else 'ASC'}"
-                for name in ordering
-            ]
-            self._orderings[key] = f"ORDER BY {', '.join(terms)}" if terms else ""
-        return self._orderings[key]
-
-    def customer(self, row: tuple, connection: BaseDatabaseWrapper, db: str) -> Customer:
-        values = list(row)
-        for position, column, converters in self.converters:
-            value = values[position]
-            for convert in converters:
-                value = convert(value, column, connection)
-            values[position] = value
-        return Customer.from_db(db, self.attnames, values)
 
 
 def page_rows(

@@ -8,7 +8,8 @@ import functools
 import hashlib
 import hmac
 import uuid
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -22,9 +23,11 @@ from django.core.validators import (
     URLValidator,
     validate_email,
 )
-from django.db import models, router
+from django.db import DEFAULT_DB_ALIAS, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q, Value, signals
 from django.db.models.base import ModelState
+from django.db.models.expressions import Col
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
 from django.utils import timezone
@@ -265,6 +268,89 @@ def instance_from_columns(model: type[M], columns: Any, *, db: str | None = None
 
 def _init_is_watched(model: type[models.Model]) -> bool:
     return signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
+
+
+class WholeRows:
+    """Reads of whole rows of one model, by SQL whose WHERE clause is given: the rest of the
+    statement, the same text the ORM writes, and the converters of the columns' values, those
+    the ORM applies, are built once per model and database connection (``WholeRows.on``).
+
+    For the reads every API request makes (its key, the customers it asks for): compiling a
+    query names and converts each column anew, and that was the largest part of a request."""
+
+    _on_connection: "weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict[type, WholeRows]]" = (
+        weakref.WeakKeyDictionary()
+    )
+
+    @classmethod
+    def on(cls, model: type[models.Model], connection: BaseDatabaseWrapper) -> "WholeRows":
+        built = cls._on_connection.setdefault(connection, {})
+        if model not in built:
+            built[model] = cls(model, connection)
+        return built[model]
+
+    def __init__(self, model: type[models.Model], connection: BaseDatabaseWrapper):
+        self.model, self.connection = model, connection
+        self.quote = connection.ops.quote_name
+        self.table = self.quote(model._meta.db_table)
+        fields = model._meta.concrete_fields
+        columns = ", ".join(f"{self.table}.{self.quote(field.column)}" for field in fields)
+        self.select_from = f"SELECT {columns} FROM {self.table}"
+        #: The columns an ordering may name: every one that is not a foreign key, by name.
+        self.orderable = {f.name: f for f in fields if not f.is_relation} | {"pk": model._meta.pk}
+        #: (position in a row, its column, the converters of its values): the backend's
+        #: converters first, then the field's, as ``SQLCompiler.get_converters`` has them.
+        self.converters: list[tuple[int, Col, list]] = []
+        for position, field in enumerate(fields):
+            column = field.get_col(model._meta.db_table)
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if found:
+                self.converters.append((position, column, found))
+        self.attnames = column_attnames(model)
+        self._orderings: dict[tuple[str, ...], str] = {}
+
+    def order_by(self, ordering: Iterable[str]) -> str:
+        """``ORDER BY "table"."column" DESC, …`` of column names (``-`` for descending), as the
+        ORM writes it; nothing for no ordering."""
+        key = tuple(ordering)
+        if key not in self._orderings:
+            terms = [
+                f"{self.table}.{self.quote(self.orderable[name.removeprefix('-')].column)} "
+                f"{'DESC' if name.startswith('-') else 'ASC'}"
+                for name in key
+            ]
+            self._orderings[key] = f"ORDER BY {', '.join(terms)}" if terms else ""
+        return self._orderings[key]
+
+    def read(
+        self,
+        where: str,
+        params: Sequence[Any],
+        *,
+        ordering: Iterable[str] = (),
+        limit: int | None = None,
+        db: str = DEFAULT_DB_ALIAS,
+    ) -> list:
+        """The instances of the rows ``where`` selects (no clause for ``""``), as read from
+        ``db``."""
+        parts = [self.select_from, f"WHERE {where}" if where else "", self.order_by(ordering)]
+        if limit is not None:
+            parts.append(self.connection.ops.limit_offset_sql(0, limit))
+        with self.connection.cursor() as cursor:
+            cursor.execute(" ".join(part for part in parts if part), params)
+            rows = cursor.fetchall()
+        return [self.instance(row, db) for row in rows]
+
+    def instance(self, row: Sequence[Any], db: str) -> models.Model:
+        values = list(row)
+        for position, column, converters in self.converters:
+            value = values[position]
+            for convert in converters:
+                value = convert(value, column, self.connection)
+            values[position] = value
+        if _init_is_watched(self.model):
+            return self.model.from_db(db, self.attnames, values)
+        return instance_from_columns(self.model, zip(self.attnames, values, strict=True), db=db)
 
 
 class Customer(models.Model):

@@ -3,13 +3,13 @@ database constraints behind them."""
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Q, signals
 
 from customers.ids import uuid7
-from customers.models import Customer
+from customers.models import ApiKey, Customer, WholeRows, column_attnames
 from customers.services import customer_create
-from tests.factories import make_customer
+from tests.factories import make_api_key, make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -304,3 +304,20 @@ def test_a_customer_read_in_part_or_watched_is_built_by_django(merchant):
     assert partial.get_deferred_fields() >= {"email", "phone"}
     assert partial.email == "awa@example.com"  # a deferred field is loaded when read
     assert seen == [stored.pk]
+
+
+def test_whole_rows_reads_the_instances_the_orm_reads(merchant):
+    api_key, _ = make_api_key(merchant, scopes=["customers:read"])
+    make_api_key(merchant)
+
+    (read,) = WholeRows.on(ApiKey, connections["default"]).read("prefix = %s", [api_key.prefix])
+    orm = ApiKey.objects.get(prefix=api_key.prefix)
+
+    assert [getattr(read, name) for name in column_attnames(ApiKey)] == [
+        getattr(orm, name) for name in column_attnames(ApiKey)
+    ]
+    assert read.scopes == ["customers:read"] and read.created_at.tzinfo is not None
+    assert not read._state.adding and read._state.db == "default"
+    assert read.merchant == merchant  # fetched when asked for
+    newest_first = WholeRows.on(ApiKey, connections["default"]).read("", [], ordering=["-created_at", "-id"])
+    assert newest_first == list(ApiKey.objects.order_by("-created_at", "-id"))
