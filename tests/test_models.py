@@ -310,7 +310,8 @@ def test_whole_rows_reads_the_instances_the_orm_reads(merchant):
     api_key, _ = make_api_key(merchant, scopes=["customers:read"])
     make_api_key(merchant)
 
-    (read,) = WholeRows.on(ApiKey, connections["default"]).read("prefix = %s", [api_key.prefix])
+    whole_keys = WholeRows.on(ApiKey, connections["default"])
+    (read,) = whole_keys.read("prefix = %s", [api_key.prefix])
     orm = ApiKey.objects.get(prefix=api_key.prefix)
 
     assert [getattr(read, name) for name in column_attnames(ApiKey)] == [
@@ -319,5 +320,5 @@ def test_whole_rows_reads_the_instances_the_orm_reads(merchant):
     assert read.scopes == ["customers:read"] and read.created_at.tzinfo is not None
     assert not read._state.adding and read._state.db == "default"
     assert read.merchant == merchant  # fetched when asked for
-    newest_first = WholeRows.on(ApiKey, connections["default"]).read("", [], ordering=["-created_at", "-id"])
+    newest_first = whole_keys.read("", [], ordering=["-created_at", "-id"])
     assert newest_first == list(ApiKey.objects.order_by("-created_at", "-id"))
