@@ -691,3 +691,28 @@ def test_filter_forms_share_their_fields_and_keep_their_own_values():
     assert good.form.fields["country"] is bad.form.fields["country"]
     assert good.form.cleaned_data["country"] == "SN"
     assert set(bad.form.errors) == {"country"} and not good.form.errors
+
+
+def test_a_filter_form_cleans_only_the_parameters_given_and_shows_every_field():
+    filterset = CustomerFilterSet(
+        {"country": "Senegal", "search": "  awa "}, queryset=Customer.objects.all()
+    )
+
+    assert filterset.is_valid()
+    # Status is a row of check boxes: none ticked sends nothing, and is cleaned (any status).
+    assert filterset.form.cleaned_data == {"country": "SN", "search": "awa", "status": None}
+    assert list(filterset.form.fields) == list(CustomerFilterSet.base_filters)
+    shown = filterset.form.as_div()
+    assert 'name="email"' in shown and 'name="ordering"' in shown
+
+
+def test_each_filterset_binds_its_own_copies_of_the_filters():
+    first, second = (
+        CustomerFilterSet({"email": f"{name}@example.com"}, queryset=Customer.objects.all())
+        for name in ("awa", "kofi")
+    )
+
+    assert first.filters["email"] is not second.filters["email"]
+    assert first.filters["email"].parent is first and second.filters["email"].parent is second
+    assert first.filters["country"].extra is second.filters["country"].extra  # options shared
+    assert "awa@example.com" in str(first.qs.query) and "kofi@example.com" in str(second.qs.query)
