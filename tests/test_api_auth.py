@@ -2,8 +2,10 @@
 permissions, tenancy, and throttling."""
 
 import datetime
+import hashlib
 import os
 import uuid
+from collections import Counter
 
 import pytest
 from django.test import override_settings
@@ -485,13 +487,52 @@ def test_with_redis_a_window_is_counted_in_one_round_trip_and_expires(
     with override_settings(
         REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     ):
-        statuses = [client.get(URL).status_code for _ in range(3)]
+        statuses = [client.get(URL).status_code for _ in range(2)]
+        asked = redis_commands(redis_throttle)
+        statuses.append(client.get(URL).status_code)
+        asked = redis_commands(redis_throttle) - asked
 
     assert statuses == [200, 200, 429]
+    # One round trip: a script that reads the address's failures and counts the key's hit.
+    assert asked == Counter({"evalsha": 1, "get": 1, "incr": 1})
     (key,) = redis_throttle.keys("*throttle:api_key*")
-    assert key.decode().endswith(f"throttle:api_key:key:{api_key.pk}:{1_800_000_030 // 60}")
+    digest = hashlib.sha256(raw_key.encode()).hexdigest()[:32]
+    assert key.decode().endswith(f"throttle:api_key:key:{digest}:{1_800_000_030 // 60}")
+    assert str(api_key.pk) not in key.decode() and raw_key not in key.decode()
     assert int(redis_throttle.get(key)) == 3
     assert 0 < redis_throttle.ttl(key) <= 61
+
+
+def redis_commands(client) -> Counter:
+    """The commands Redis has run so far, by name, those of scripts included (the INFO that
+    asks left out)."""
+    stats = client.info("commandstats")
+    return Counter(
+        {
+            name.removeprefix("cmdstat_"): stat["calls"]
+            for name, stat in stats.items()
+            if name != "cmdstat_info"
+        }
+    )
+
+
+@ONE_REDIS_AT_A_TIME
+def test_with_redis_a_wrong_key_never_spends_the_rate_of_the_key_it_imitates(
+    merchant, settings, monkeypatch, redis_throttle
+):
+    monkeypatch.setattr("customers.api.throttling.time", StoppedClock)
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "api_key": "2/minute"}
+    api_key, raw_key = make_api_key(merchant)
+    imitation = f"ck_{api_key.prefix}_not-the-secret"
+
+    with override_settings(
+        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    ):
+        wrong = [client_with_key(imitation).get(URL).status_code for _ in range(3)]
+        right = [client_with_key(raw_key).get(URL).status_code for _ in range(3)]
+
+    assert wrong == [401, 401, 401]
+    assert right == [200, 200, 429]
 
 
 # --- failed authentications per client address ------------------------------------------------

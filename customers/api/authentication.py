@@ -24,7 +24,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raw_key = self._raw_key(request)
             if raw_key is None:
                 return None
-            failures.refuse_if_over()
+            failures.refuse_if_over(raw_key)
             api_key = api_key_authenticate(raw_key)
             if api_key is None:
                 raise exceptions.AuthenticationFailed("The API key is invalid or has been revoked.")

@@ -2,15 +2,19 @@
 window, counted in the shared cache.
 
 The count is one atomic increment of a key per window, so with Redis (``REDIS_URL``) the limit
-holds across every process and machine, not per worker; and it costs one round trip to Redis
-per request. A request that sends a key costs one more, a GET of its address's failures before
-the key is looked up. Without Redis, Django's in-process cache counts (development, tests).
+holds across every process and machine, not per worker. Each request costs one round trip to
+Redis: one script that reads the address's failures (for a request that sends a key) and, unless
+they are past their limit, counts the request. A request that sends a key is counted when it is
+authenticated, against the key it sends, before the key is looked up (``FailedAuthentications``);
+the throttle then reads that count. Without Redis, Django's in-process cache counts
+(development, tests).
 
 If Redis does not answer (within ``REDIS_TIMEOUT`` seconds), nothing is throttled until it
 does: the API keeps serving, and the log says so, with the error, every few seconds.
 """
 
 import functools
+import hashlib
 import logging
 import time
 
@@ -74,20 +78,41 @@ def redis_answers() -> bool:
         return False
 
 
-def count_hit(key: str, timeout: int) -> int:
+#: One round trip to count a hit: ``INCR KEYS[1]``, which expires ``ARGV[1]`` seconds after its
+#: first hit; the hits so far. With ``KEYS[2]`` (an address's failed authentications): 0, and
+#: nothing counted, when it has reached ``ARGV[2]``.
+COUNT_SCRIPT = """
+if #KEYS == 2 and tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[2]) then
+    return 0
+end
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return hits
+"""
+
+
+@functools.cache
+def _count_script(client: redis.Redis):
+    return client.register_script(COUNT_SCRIPT)
+
+
+def count_hit(key: str, timeout: int, *, unless: tuple[str, int] | None = None) -> int | None:
     """One more hit on ``key``, which expires ``timeout`` seconds after its first; the hits so
-    far (0 while Redis does not answer). With Redis, INCR and EXPIRE NX go in one pipeline: one
-    round trip."""
+    far (0 while Redis does not answer). With ``unless=(other_key, limit)``: ``None``, and no
+    hit counted, when ``other_key`` has ``limit`` hits already; both in one round trip."""
     if settings.REDIS_URL:
-        pipeline = _redis().pipeline(transaction=False)
-        pipeline.incr(cache.make_key(key))
-        pipeline.expire(cache.make_key(key), timeout, nx=True)
+        keys = [cache.make_key(key)]
+        if unless is not None:
+            keys.append(cache.make_key(unless[0]))
         try:
-            count, _ = pipeline.execute()
+            script = _count_script(_redis())
+            hits = script(keys=keys, args=[timeout, unless[1] if unless else 0])
         except redis.RedisError as error:
             _redis_failed(error)
             return 0
-        return count
+        return hits or None
+    if unless is not None and cache.get(unless[0], 0) >= unless[1]:
+        return None
     cache.add(key, 0, timeout=timeout)
     try:
         return cache.incr(key)
@@ -108,30 +133,46 @@ def hits_so_far(key: str) -> int:
     return cache.get(key, 0)
 
 
+class Window:
+    """The fixed window a rate (``"1000/minute"``) counts in now: its key in the cache, its
+    limit, and the seconds until it ends."""
+
+    def __init__(self, name: str, rate: str):
+        self.limit, period = parse_rate(rate)
+        now = time.time()
+        window = int(now // period)
+        self.key = f"throttle:{name}:{window}"
+        self.timeout = period + 1
+        self.wait = (window + 1) * period - now
+
+
 class ApiKeyRateThrottle(BaseThrottle):
-    """At most ``DEFAULT_THROTTLE_RATES["api_key"]`` requests per key in each fixed window."""
+    """At most ``DEFAULT_THROTTLE_RATES["api_key"]`` requests per key (or staff user) in each
+    fixed window. A key's request was counted when it was authenticated, in the request's
+    ``api_key_hits``: (the hits, the seconds until the window ends, the limit)."""
 
     scope = "api_key"
 
-    def caller(self, request) -> str | None:
-        """Whom the count is for: the API key, else the staff user; None for no one."""
-        if isinstance(request.auth, ApiKey):
-            return f"key:{request.auth.pk}"
-        if request.user and request.user.is_authenticated:
-            return f"user:{request.user.pk}"
-        return None
+    @classmethod
+    def window(cls, caller: str) -> Window | None:
+        """The window of ``caller``'s requests; None when they are not limited."""
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(cls.scope)
+        return Window(f"{cls.scope}:{caller}", str(rate)) if rate else None
 
     def allow_request(self, request, view) -> bool:
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-        ident = self.caller(request)
-        if not rate or ident is None:
+        if isinstance(request.auth, ApiKey):
+            counted = getattr(request, "api_key_hits", None)
+            if counted is None:
+                return True
+            hits, self._wait, limit = counted
+            return hits <= limit
+        if not (request.user and request.user.is_authenticated):
             return True
-        limit, period = parse_rate(str(rate))
-        now = time.time()
-        window = int(now // period)
-        count = count_hit(f"throttle:{self.scope}:{ident}:{window}", period + 1)
-        self._wait = (window + 1) * period - now
-        return count <= limit
+        window = self.window(f"user:{request.user.pk}")
+        if window is None:
+            return True
+        self._wait = window.wait
+        return (count_hit(window.key, window.timeout) or 0) <= window.limit
 
     def wait(self) -> float:
         return self._wait
@@ -150,19 +191,27 @@ class FailedAuthentications:
     window per handful of guesses, and what the guesses would have answered is never known."""
 
     def __init__(self, request):
-        self.limit, period = parse_rate(settings.API_AUTH_FAILURE_RATE)
-        now = time.time()
-        window = int(now // period)
-        self.key = f"throttle:auth_failures:{client_address(request)}:{window}"
-        self.timeout = period + 1
-        self.wait = (window + 1) * period - now
+        self.request = request
+        self.window = Window(
+            f"auth_failures:{client_address(request)}", settings.API_AUTH_FAILURE_RATE
+        )
 
-    def refuse_if_over(self) -> None:
-        """Before a key is looked up: 429 if the address has used up its failures."""
-        if hits_so_far(self.key) >= self.limit:
-            raise AuthenticationThrottled(self.wait)
+    def refuse_if_over(self, raw_key: str) -> None:
+        """Before ``raw_key`` is looked up: 429 if the address has used up its failures;
+        otherwise the request counts against the key's rate, in the same round trip. The key
+        is named by a digest of it, so only who holds a key can spend its rate."""
+        digest = hashlib.sha256(raw_key.encode()).hexdigest()[:32]
+        rate = ApiKeyRateThrottle.window(f"key:{digest}")
+        if rate is None:  # keys are not limited: the failures alone are read
+            if hits_so_far(self.window.key) >= self.window.limit:
+                raise AuthenticationThrottled(self.window.wait)
+            return
+        hits = count_hit(rate.key, rate.timeout, unless=(self.window.key, self.window.limit))
+        if hits is None:
+            raise AuthenticationThrottled(self.window.wait)
+        self.request.api_key_hits = (hits, rate.wait, rate.limit)
 
     def count(self) -> None:
         """One more failure; 429 instead of 401 once past the limit."""
-        if count_hit(self.key, self.timeout) > self.limit:
-            raise AuthenticationThrottled(self.wait)
+        if (count_hit(self.window.key, self.window.timeout) or 0) > self.window.limit:
+            raise AuthenticationThrottled(self.window.wait)
