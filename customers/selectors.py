@@ -4,16 +4,19 @@ A superuser sees every merchant; any other staff user only the merchants they ar
 an API key only its own merchant. The dashboard, the admin and the API all start here.
 """
 
+import functools
 import uuid
+from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import connection
+from django.db import connection, models
 from django.db.models import QuerySet
 
 from .models import ApiKey, Customer, CustomerCount, CustomerEvent, Merchant
 
 #: Whoever a request is from; an anonymous or inactive user sees nothing.
 StaffUser = User | AnonymousUser
+M = TypeVar("M", bound=models.Model)
 
 
 def merchants_for_user(user: StaffUser) -> QuerySet[Merchant]:
@@ -87,14 +90,31 @@ def merchant_ids_for_caller(user: StaffUser, api_key: ApiKey | None) -> list[uui
 
 
 def customers_for_caller(user: StaffUser, api_key: ApiKey | None) -> QuerySet[Customer]:
-    return scoped_to_caller(Customer.objects.all(), user, api_key)
+    if api_key is not None:
+        return of_merchant(Customer, api_key.merchant_id)
+    return scoped_to_user(Customer.objects.all(), user)
 
 
 def customer_counts_for_caller(
     user: StaffUser, api_key: ApiKey | None = None
 ) -> QuerySet[CustomerCount]:
     """The kept counts of the merchants a caller sees, to total their lists."""
-    return scoped_to_caller(CustomerCount.objects.all(), user, api_key)
+    if api_key is not None:
+        return of_merchant(CustomerCount, api_key.merchant_id)
+    return scoped_to_user(CustomerCount.objects.all(), user)
+
+
+def of_merchant(model: type[M], merchant_id: uuid.UUID) -> QuerySet[M]:
+    """``model``'s rows of one merchant (an API key's): a queryset built once per merchant, and
+    copied for each use. Building the filter on ``merchant_id`` (a foreign key, joined and then
+    trimmed) took as many calls as the rest of an API read's own queryset."""
+    return _of_merchant(model, merchant_id).all()
+
+
+@functools.lru_cache(maxsize=4096)
+def _of_merchant(model: type[M], merchant_id: uuid.UUID) -> QuerySet[M]:
+    # Never evaluated: each use gets a copy (.all()), and its results are its own.
+    return model._default_manager.filter(merchant_id=merchant_id)
 
 
 def api_keys_for_user(user: StaffUser) -> QuerySet[ApiKey]:

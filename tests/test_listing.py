@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from customers.filtersets import CustomerFilterSet
 from customers.listing import KeysetPosition, first_rows, plain_ordering
 from customers.models import Customer, column_attnames
-from tests.factories import make_customer, make_merchant
+from customers.selectors import customers_for_caller
+from tests.factories import make_api_key, make_customer, make_merchant
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +152,18 @@ def test_a_date_filter_reads_the_same_moments(customers, merchant):
     assert ours == orm and columns(our_rows) == columns(orm_rows)
     assert [row.pk for row in our_rows] == [row.pk for row in customers[1:]]
     assert all(row.created_at >= moment.astimezone(datetime.UTC) for row in our_rows)
+
+
+def test_an_api_key_gets_a_fresh_queryset_of_its_merchant_on_each_request(customers, merchant):
+    api_key, _ = make_api_key(merchant)
+    other_key, _ = make_api_key(make_merchant())
+
+    first = customers_for_caller(None, api_key)
+    assert {row.pk for row in first} == {row.pk for row in customers}
+    newcomer = make_customer(merchant, name="Newcomer")
+    second = customers_for_caller(None, api_key)
+
+    assert second is not first and second.query is not first.query
+    assert newcomer.pk in {row.pk for row in second} and newcomer not in first  # first was read
+    assert second.filter(name="Newcomer").count() == 1 and second.count() == len(customers) + 1
+    assert not customers_for_caller(None, other_key).filter(pk=newcomer.pk).exists()
