@@ -14,8 +14,8 @@ from collections.abc import Iterable
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from django_filters.widgets import BaseCSVWidget
 
 from . import normalizers
-from .models import ApiKey, Customer, CustomerCount, CustomerEvent
+from .models import ApiKey, Customer, CustomerCount, CustomerEvent, column_sum
 from .selectors import merchant_ids_for_caller
 
 #: The trigram indexes that serve a search need three characters to look anything up.
@@ -416,7 +416,7 @@ class CustomerFilterSet(FilterSet):
         if "is_active" in in_force:
             active = Q(status=Customer.Status.ACTIVE)
             counts = counts.filter(active if in_force["is_active"] == "true" else ~active)
-        return counts.aggregate(total=Coalesce(Sum("count"), 0))["total"]
+        return column_sum(counts, "count")
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)

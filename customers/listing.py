@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 
 from django.core import signing
-from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import F, Q, QuerySet, Subquery
@@ -23,10 +23,9 @@ from django.db.models.fields.tuple_lookups import (  # type: ignore[import-untyp
     TupleGreaterThan,
     TupleLessThan,
 )
-from django.db.models.query import ModelIterable
 
 from .filtersets import CustomerFilterSet
-from .models import Customer, CustomerCount, WholeRows
+from .models import Customer, CustomerCount, WholeRows, reads_own_rows, where_clause
 
 #: Past this many matches a total is not counted on: it is this number, and not exact.
 TOTAL_CAP = 10_000
@@ -66,15 +65,11 @@ def first_rows(queryset: QuerySet[Customer], limit: int) -> list[Customer]:
     ordering = plain_ordering(queryset)
     if ordering is None:
         return list(queryset[:limit])
-    connection = connections[queryset.db]
-    query = queryset.query
     try:
-        where, params = query.get_compiler(connection=connection).compile(query.where)
+        where, params = where_clause(queryset)
     except EmptyResultSet:
         return []
-    except FullResultSet:
-        where, params = "", ()
-    return WholeRows.on(Customer, connection).read(
+    return WholeRows.on(Customer, connections[queryset.db]).read(
         where, params, ordering=ordering, limit=limit, db=queryset.db
     )
 
@@ -87,22 +82,11 @@ ORDERABLE = frozenset(
 
 def plain_ordering(queryset: QuerySet) -> list[str] | None:
     """The ordering of ``queryset`` (names of the customers' own columns, each maybe with a
-    ``-``) when it is one ``first_rows`` can read: whole customers of their table alone. None
-    for any other."""
-    query = queryset.query
-    plain = (
-        queryset.model is Customer
-        and queryset._iterable_class is ModelIterable
-        and not queryset._prefetch_related_lookups  # type: ignore[attr-defined]  # no stub
-        and query.default_cols
-        and query.deferred_loading == (frozenset(), True)
-        and not (query.annotations or query.extra or query.select_related or query.distinct)
-        and not (query.combinator or query.select_for_update or query.is_sliced)
-        and query.standard_ordering
-        and all(alias == Customer._meta.db_table for alias in joined_aliases(query))
-    )
-    if not plain:
+    ``-``) when it is one ``first_rows`` can read: whole customers of their table alone
+    (``reads_own_rows``). None for any other."""
+    if queryset.model is not Customer or not reads_own_rows(queryset):
         return None
+    query = queryset.query
     ordering = query.order_by or (Customer._meta.ordering if query.default_ordering else ())
     names = [name for name in ordering or () if isinstance(name, str)]
     if len(names) != len(ordering or ()):
@@ -110,13 +94,6 @@ def plain_ordering(queryset: QuerySet) -> list[str] | None:
     if not all(name.removeprefix("-") in ORDERABLE for name in names):
         return None
     return names
-
-
-def joined_aliases(query) -> list[str]:
-    """The tables ``query`` reads: those a filter joined and then found it did not need (a
-    filter on ``merchant_id`` joins the merchants, then trims the join) are left out, as the
-    compiler leaves them out of its FROM clause."""
-    return [alias for alias in query.alias_map if query.alias_refcount[alias]]
 
 
 def page_rows(

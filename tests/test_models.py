@@ -4,10 +4,19 @@ database constraints behind them."""
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Q, signals
+from django.db.models import Q, Sum, signals
+from django.db.models.functions import Coalesce
+from django.test.utils import CaptureQueriesContext
 
 from customers.ids import uuid7
-from customers.models import ApiKey, Customer, WholeRows, column_attnames
+from customers.models import (
+    ApiKey,
+    Customer,
+    CustomerCount,
+    WholeRows,
+    column_attnames,
+    column_sum,
+)
 from customers.services import customer_create
 from tests.factories import make_api_key, make_customer
 
@@ -322,3 +331,32 @@ def test_whole_rows_reads_the_instances_the_orm_reads(merchant):
     assert read.merchant == merchant  # fetched when asked for
     newest_first = whole_keys.read("", [], ordering=["-created_at", "-id"])
     assert newest_first == list(ApiKey.objects.order_by("-created_at", "-id"))
+
+
+@pytest.mark.parametrize(
+    "narrow",
+    [
+        lambda counts: counts,
+        lambda counts: counts.filter(status__in=["active", "blocked"]),
+        lambda counts: counts.filter(type="business"),
+        lambda counts: counts.filter(~Q(status="active")),
+        lambda counts: counts.filter(merchant__slug="teranga"),  # a join: the ORM's own sum
+        lambda counts: counts.none(),
+        lambda counts: CustomerCount.objects.all(),
+    ],
+    ids=["merchant", "statuses", "type", "not active", "joined", "none", "every merchant"],
+)
+def test_column_sum_sends_the_orm_aggregate_and_sums_the_same(merchant, other_merchant, narrow):
+    kinds = [("active", "individual"), ("active", "business"), ("blocked", "business")]
+    for status, type_ in kinds:
+        make_customer(merchant, status=status, type=type_)
+    make_customer(other_merchant, status="inactive")
+    counts = narrow(CustomerCount.objects.filter(merchant=merchant))
+
+    with CaptureQueriesContext(connections["default"]) as ours:
+        total = column_sum(counts, "count")
+    with CaptureQueriesContext(connections["default"]) as orm:
+        expected = counts.aggregate(total=Coalesce(Sum("count"), 0))["total"]
+
+    assert total == expected and isinstance(total, int)
+    assert [q["sql"] for q in ours.captured_queries] == [q["sql"] for q in orm.captured_queries]
