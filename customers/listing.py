@@ -70,7 +70,7 @@ def first_rows(queryset: QuerySet[Customer], limit: int) -> list[Customer]:
     except EmptyResultSet:
         return []
     return WholeRows.on(Customer, connections[queryset.db]).read(
-        where, params, ordering=ordering, limit=limit, db=queryset.db
+        where, params, ordering=ordering, limit=limit
     )
 
 

@@ -23,7 +23,7 @@ from django.core.validators import (
     URLValidator,
     validate_email,
 )
-from django.db import DEFAULT_DB_ALIAS, connections, models, router
+from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q, Sum, Value, signals
 from django.db.models.base import ModelState
@@ -359,6 +359,8 @@ class WholeRows:
             if found:
                 self.converters.append((position, column, found))
         self.attnames = column_attnames(model)
+        #: The concrete fields by attribute name (``merchant_id`` for the merchant).
+        self.columns = {field.attname: field for field in fields}
         self._orderings: dict[tuple[str, ...], str] = {}
 
     def order_by(self, ordering: Iterable[str]) -> str:
@@ -381,17 +383,26 @@ class WholeRows:
         *,
         ordering: Iterable[str] = (),
         limit: int | None = None,
-        db: str = DEFAULT_DB_ALIAS,
     ) -> list:
-        """The instances of the rows ``where`` selects (no clause for ``""``), as read from
-        ``db``."""
+        """The instances of the rows ``where`` selects (no clause for ``""``)."""
         parts = [self.select_from, f"WHERE {where}" if where else "", self.order_by(ordering)]
         if limit is not None:
             parts.append(self.connection.ops.limit_offset_sql(0, limit))
         with self.connection.cursor() as cursor:
             cursor.execute(" ".join(part for part in parts if part), params)
             rows = cursor.fetchall()
-        return [self.instance(row, db) for row in rows]
+        return [self.instance(row, self.connection.alias) for row in rows]
+
+    def matching(self, **values: Any) -> list:
+        """The instances of the rows whose columns (by attribute: ``merchant_id``, ``id``) equal
+        ``values``, each value prepared for the database as the ORM prepares it."""
+        fields = [self.columns[name] for name in values]
+        where = " AND ".join(f"{self.table}.{self.quote(field.column)} = %s" for field in fields)
+        params = [
+            field.get_db_prep_value(value, self.connection)
+            for field, value in zip(fields, values.values(), strict=True)
+        ]
+        return self.read(where, params)
 
     def instance(self, row: Sequence[Any], db: str) -> models.Model:
         values = list(row)

@@ -9,10 +9,10 @@ import uuid
 from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import connection, models
+from django.db import connection, connections, models, router
 from django.db.models import QuerySet
 
-from .models import ApiKey, Customer, CustomerCount, CustomerEvent, Merchant
+from .models import ApiKey, Customer, CustomerCount, CustomerEvent, Merchant, WholeRows
 
 #: Whoever a request is from; an anonymous or inactive user sees nothing.
 StaffUser = User | AnonymousUser
@@ -93,6 +93,20 @@ def customers_for_caller(user: StaffUser, api_key: ApiKey | None) -> QuerySet[Cu
     if api_key is not None:
         return of_merchant(Customer, api_key.merchant_id)
     return scoped_to_user(Customer.objects.all(), user)
+
+
+def customer_of_caller(
+    user: StaffUser, api_key: ApiKey | None, customer_id: uuid.UUID
+) -> Customer | None:
+    """The caller's customer of id ``customer_id``, if any. Every GET, PATCH and DELETE of one
+    customer asks it: for an API key, by one statement on its merchant and the id."""
+    if api_key is None:
+        return customers_for_user(user).filter(pk=customer_id).first()
+    connection = connections[router.db_for_read(Customer)]
+    found = WholeRows.on(Customer, connection).matching(
+        merchant_id=api_key.merchant_id, id=customer_id
+    )
+    return found[0] if found else None
 
 
 def customer_counts_for_caller(

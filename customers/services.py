@@ -784,8 +784,7 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     prefix, secret = raw_key[3:].split("_", 1)
     # Every API request asks this: written out, the query costs a fifth of what the ORM's does.
     # The merchant is fetched only if a request needs more of it than its id (a create).
-    db = router.db_for_read(ApiKey)
-    found = WholeRows.on(ApiKey, connections[db]).read("prefix = %s", [prefix], db=db)
+    found = WholeRows.on(ApiKey, connections[router.db_for_read(ApiKey)]).matching(prefix=prefix)
     api_key = found[0] if found else None
     if api_key is None or api_key.is_revoked or not api_key.secret_matches(secret):
         return None

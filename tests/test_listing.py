@@ -10,10 +10,11 @@ from django.db.models import Value
 from django.test.utils import CaptureQueriesContext
 
 from customers.filtersets import CustomerFilterSet
+from customers.ids import uuid7
 from customers.listing import KeysetPosition, first_rows, plain_ordering
 from customers.models import Customer, column_attnames
-from customers.selectors import customers_for_caller
-from tests.factories import make_api_key, make_customer, make_merchant
+from customers.selectors import customer_of_caller, customers_for_caller
+from tests.factories import make_api_key, make_customer, make_merchant, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +168,22 @@ def test_an_api_key_gets_a_fresh_queryset_of_its_merchant_on_each_request(custom
     assert newcomer.pk in {row.pk for row in second} and newcomer not in first  # first was read
     assert second.filter(name="Newcomer").count() == 1 and second.count() == len(customers) + 1
     assert not customers_for_caller(None, other_key).filter(pk=newcomer.pk).exists()
+
+
+def test_one_customer_of_a_caller_is_read_in_one_statement_and_never_another_merchants(
+    customers, merchant, django_assert_num_queries
+):
+    api_key, _ = make_api_key(merchant)
+    stranger_key, _ = make_api_key(make_merchant())
+    staff = make_user(merchant, group="Viewer")
+    wanted = customers[0]
+
+    with django_assert_num_queries(1):
+        found = customer_of_caller(None, api_key, wanted.pk)
+
+    assert columns([found]) == columns([Customer.objects.get(pk=wanted.pk)])
+    assert not found._state.adding
+    assert customer_of_caller(None, stranger_key, wanted.pk) is None
+    assert customer_of_caller(None, api_key, uuid7()) is None
+    assert customer_of_caller(staff, None, wanted.pk) == wanted
+    assert customer_of_caller(make_user(make_merchant(), group="Viewer"), None, wanted.pk) is None

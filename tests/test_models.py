@@ -321,6 +321,7 @@ def test_whole_rows_reads_the_instances_the_orm_reads(merchant):
 
     whole_keys = WholeRows.on(ApiKey, connections["default"])
     (read,) = whole_keys.read("prefix = %s", [api_key.prefix])
+    assert whole_keys.matching(merchant_id=merchant.pk, prefix=api_key.prefix) == [read]
     orm = ApiKey.objects.get(prefix=api_key.prefix)
 
     assert [getattr(read, name) for name in column_attnames(ApiKey)] == [

@@ -30,12 +30,13 @@ from rest_framework.views import APIView
 
 from customers.exceptions import CustomerNotFound
 from customers.filtersets import CustomerFilterSet, EventFilterSet
-from customers.listing import first_rows, list_total
+from customers.listing import list_total
 from customers.models import ApiKey, Customer, CustomerEvent
 from customers.normalizers import NULL_CHARACTER_MESSAGE, printable
 from customers.representation import event_json
 from customers.selectors import (
     customer_counts_for_caller,
+    customer_of_caller,
     customers_for_caller,
     merchant_ids_for_caller,
     only_merchant_of,
@@ -165,17 +166,16 @@ class CustomerViewSet(CallerMixin, ResourceViewSet):
         return customers_for_caller(self.request.user, self.get_api_key())
 
     def get_object(self) -> Customer:
-        """The customer of the URL's id, among the caller's: read by ``first_rows``, as every
-        GET, PATCH and DELETE of one customer asks for it."""
+        """The customer of the URL's id, among the caller's (``selectors``)."""
         try:
             customer_id = uuid.UUID(self.kwargs[self.lookup_url_kwarg])
         except ValueError:
             raise CustomerNotFound() from None
-        found = first_rows(self.get_queryset().filter(pk=customer_id), 1)
-        if not found:
+        customer = customer_of_caller(self.request.user, self.get_api_key(), customer_id)
+        if customer is None:
             raise CustomerNotFound()
-        self.check_object_permissions(self.request, found[0])
-        return found[0]
+        self.check_object_permissions(self.request, customer)
+        return customer
 
     def get_query_parameter_names(self) -> set[str]:
         names = super().get_query_parameter_names()
