@@ -8,7 +8,6 @@ import uuid
 from collections import Counter
 
 import pytest
-from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -414,18 +413,27 @@ class StoppedClock:
         return 1_800_000_030.0
 
 
-def test_requests_past_the_rate_are_429_throttled_with_retry_after(merchant, settings, monkeypatch):
+@pytest.fixture
+def key_rate(settings, monkeypatch):
+    """``key_rate("3/minute")`` sets the rate of each API key, on a clock stopped 30 seconds
+    into a minute (``StoppedClock``)."""
     monkeypatch.setattr("customers.api.throttling.time", StoppedClock)
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "api_key": "3/minute"}
+
+    def set_rate(rate: str):
+        rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "api_key": rate}
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+    return set_rate
+
+
+def test_requests_past_the_rate_are_429_throttled_with_retry_after(merchant, key_rate):
+    key_rate("3/minute")
     client = client_with_key(make_api_key(merchant)[1])
     other = client_with_key(make_api_key(merchant)[1])
 
-    with override_settings(
-        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
-    ):
-        statuses = [client.get(URL).status_code for _ in range(4)]
-        limited = client.get(URL)
-        another_key = other.get(URL)
+    statuses = [client.get(URL).status_code for _ in range(4)]
+    limited = client.get(URL)
+    another_key = other.get(URL)
 
     assert statuses == [200, 200, 200, 429]
     assert limited.json() == {
@@ -477,20 +485,16 @@ def redis_throttle(settings):
 
 @ONE_REDIS_AT_A_TIME
 def test_with_redis_a_window_is_counted_in_one_round_trip_and_expires(
-    merchant, settings, monkeypatch, redis_throttle
+    merchant, key_rate, redis_throttle
 ):
-    monkeypatch.setattr("customers.api.throttling.time", StoppedClock)
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "api_key": "2/minute"}
+    key_rate("2/minute")
     api_key, raw_key = make_api_key(merchant)
     client = client_with_key(raw_key)
 
-    with override_settings(
-        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
-    ):
-        statuses = [client.get(URL).status_code for _ in range(2)]
-        asked = redis_commands(redis_throttle)
-        statuses.append(client.get(URL).status_code)
-        asked = redis_commands(redis_throttle) - asked
+    statuses = [client.get(URL).status_code for _ in range(2)]
+    asked = redis_commands(redis_throttle)
+    statuses.append(client.get(URL).status_code)
+    asked = redis_commands(redis_throttle) - asked
 
     assert statuses == [200, 200, 429]
     # One round trip: a script that reads the address's failures and counts the key's hit.
@@ -518,18 +522,14 @@ def redis_commands(client) -> Counter:
 
 @ONE_REDIS_AT_A_TIME
 def test_with_redis_a_wrong_key_never_spends_the_rate_of_the_key_it_imitates(
-    merchant, settings, monkeypatch, redis_throttle
+    merchant, key_rate, redis_throttle
 ):
-    monkeypatch.setattr("customers.api.throttling.time", StoppedClock)
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "api_key": "2/minute"}
+    key_rate("2/minute")
     api_key, raw_key = make_api_key(merchant)
     imitation = f"ck_{api_key.prefix}_not-the-secret"
 
-    with override_settings(
-        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
-    ):
-        wrong = [client_with_key(imitation).get(URL).status_code for _ in range(3)]
-        right = [client_with_key(raw_key).get(URL).status_code for _ in range(3)]
+    wrong = [client_with_key(imitation).get(URL).status_code for _ in range(3)]
+    right = [client_with_key(raw_key).get(URL).status_code for _ in range(3)]
 
     assert wrong == [401, 401, 401]
     assert right == [200, 200, 429]
