@@ -391,7 +391,7 @@ class WholeRows:
         with self.connection.cursor() as cursor:
             cursor.execute(" ".join(part for part in parts if part), params)
             rows = cursor.fetchall()
-        return [self.instance(row, self.connection.alias) for row in rows]
+        return self.instances(rows)
 
     def matching(self, **values: Any) -> list:
         """The instances of the rows whose columns (by attribute: ``merchant_id``, ``id``) equal
@@ -404,16 +404,27 @@ class WholeRows:
         ]
         return self.read(where, params)
 
-    def instance(self, row: Sequence[Any], db: str) -> models.Model:
-        values = list(row)
-        for position, column, converters in self.converters:
-            value = values[position]
-            for convert in converters:
-                value = convert(value, column, self.connection)
-            values[position] = value
-        if _init_is_watched(self.model):
-            return self.model.from_db(db, self.attnames, values)
-        return instance_from_columns(self.model, zip(self.attnames, values, strict=True), db=db)
+    def instances(self, rows: Iterable[Sequence[Any]]) -> list:
+        """The instances of ``rows``, their values converted as the ORM converts them; built by
+        Django when an init signal watches the model, else as ``instance_from_columns`` builds
+        them."""
+        db, model, attnames = self.connection.alias, self.model, self.attnames
+        watched = _init_is_watched(model)
+        built = []
+        for row in rows:
+            values = list(row)
+            for position, column, converters in self.converters:
+                value = values[position]
+                for convert in converters:
+                    value = convert(value, column, self.connection)
+                values[position] = value
+            if watched:
+                built.append(model.from_db(db, attnames, values))
+            else:
+                built.append(
+                    instance_from_columns(model, zip(attnames, values, strict=True), db=db)
+                )
+        return built
 
 
 class Customer(models.Model):

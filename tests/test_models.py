@@ -307,12 +307,13 @@ def test_a_customer_read_in_part_or_watched_is_built_by_django(merchant):
     signals.post_init.connect(watch, sender=Customer)
     try:
         Customer.objects.get(pk=stored.pk)
+        WholeRows.on(Customer, connections["default"]).matching(id=stored.pk)
     finally:
         signals.post_init.disconnect(watch, sender=Customer)
 
     assert partial.get_deferred_fields() >= {"email", "phone"}
     assert partial.email == "awa@example.com"  # a deferred field is loaded when read
-    assert seen == [stored.pk]
+    assert seen == [stored.pk, stored.pk]
 
 
 def test_whole_rows_reads_the_instances_the_orm_reads(merchant):
