@@ -33,7 +33,7 @@ from customers.filtersets import CustomerFilterSet, EventFilterSet
 from customers.listing import list_total
 from customers.models import ApiKey, Customer, CustomerEvent
 from customers.normalizers import NULL_CHARACTER_MESSAGE, printable
-from customers.representation import event_json
+from customers.representation import customer_json, event_json
 from customers.selectors import (
     customer_counts_for_caller,
     customer_of_caller,
@@ -164,6 +164,12 @@ class CustomerViewSet(CallerMixin, ResourceViewSet):
         # Tenancy, for every action, filter and search: another merchant's customer is
         # invisible, so it is a 404 exactly like a missing one.
         return customers_for_caller(self.request.user, self.get_api_key())
+
+    def list(self, request, *args, **kwargs):
+        # The page as CustomerSerializer renders each customer (customer_json), without a list
+        # serializer and its child built around it for every request.
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+        return self.get_paginated_response([customer_json(customer) for customer in page])
 
     def get_object(self) -> Customer:
         """The customer of the URL's id, among the caller's (``selectors``)."""
