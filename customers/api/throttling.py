@@ -91,8 +91,9 @@ return hits
 """
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)
 def _count_script(client: redis.Redis):
+    """``COUNT_SCRIPT`` on ``client``: this process's (``_redis``)."""
     return client.register_script(COUNT_SCRIPT)
 
 
