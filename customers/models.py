@@ -314,8 +314,8 @@ def column_sum(queryset: models.QuerySet, column: str) -> int:
     connection = connections[queryset.db]
     quote = connection.ops.quote_name
     table = quote(queryset.model._meta.db_table)
-    column = f"{table}.{quote(queryset.model._meta.get_field(column).column)}"
-    sql = f'SELECT COALESCE(SUM({column}), 0) AS "total" FROM {table}'
+    summed = f"{table}.{quote(queryset.model._meta.get_field(column).column)}"
+    sql = f"SELECT COALESCE(SUM({summed}), 0) AS {quote('total')} FROM {table}"
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} WHERE {where}" if where else sql, params)
         (total,) = cursor.fetchone()
