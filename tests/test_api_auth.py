@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from customers.api.authentication import ApiKeyUser
 from customers.models import ApiKey, Customer
 from customers.services import api_key_revoke
 from tests.factories import make_api_key, make_customer, make_user
@@ -444,6 +445,15 @@ def test_requests_past_the_rate_are_429_throttled_with_retry_after(merchant, key
     }
     assert limited["Retry-After"] == "30"
     assert another_key.status_code == 200
+
+
+def test_a_key_authenticated_another_way_is_still_throttled(merchant, key_rate):
+    key_rate("2/minute")
+    api_key, _ = make_api_key(merchant)
+    client = APIClient()
+    client.force_authenticate(user=ApiKeyUser(api_key), token=api_key)
+
+    assert [client.get(URL).status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_a_missing_customer_is_the_same_404_as_another_merchants(api, merchant, other_api):

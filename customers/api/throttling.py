@@ -163,13 +163,15 @@ class ApiKeyRateThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         if isinstance(request.auth, ApiKey):
             counted = getattr(request, "api_key_hits", None)
-            if counted is None:
-                return True
-            hits, self._wait, limit = counted
-            return hits <= limit
-        if not (request.user and request.user.is_authenticated):
+            if counted is not None:
+                hits, self._wait, limit = counted
+                return hits <= limit
+            caller = f"key:{request.auth.pk}"  # a key authenticated some other way
+        elif request.user and request.user.is_authenticated:
+            caller = f"user:{request.user.pk}"
+        else:
             return True
-        window = self.window(f"user:{request.user.pk}")
+        window = self.window(caller)
         if window is None:
             return True
         self._wait = window.wait
