@@ -25,7 +25,14 @@ from django.db.models.fields.tuple_lookups import (  # type: ignore[import-untyp
 )
 
 from .filtersets import CustomerFilterSet
-from .models import Customer, CustomerCount, WholeRows, reads_own_rows, where_clause
+from .models import (
+    Customer,
+    CustomerCount,
+    WholeRows,
+    orderable_columns,
+    reads_own_rows,
+    where_clause,
+)
 
 #: Past this many matches a total is not counted on: it is this number, and not exact.
 TOTAL_CAP = 10_000
@@ -74,12 +81,6 @@ def first_rows(queryset: QuerySet[Customer], limit: int) -> list[Customer]:
     )
 
 
-#: The names an ordering read by ``first_rows`` may use: the customers' own columns.
-ORDERABLE = frozenset(
-    {field.name for field in Customer._meta.concrete_fields if not field.is_relation} | {"pk"}
-)
-
-
 def plain_ordering(queryset: QuerySet) -> list[str] | None:
     """The ordering of ``queryset`` (names of the customers' own columns, each maybe with a
     ``-``) when it is one ``first_rows`` can read: whole customers of their table alone
@@ -91,7 +92,7 @@ def plain_ordering(queryset: QuerySet) -> list[str] | None:
     names = [name for name in ordering or () if isinstance(name, str)]
     if len(names) != len(ordering or ()):
         return None
-    if not all(name.removeprefix("-") in ORDERABLE for name in names):
+    if not all(name.removeprefix("-") in orderable_columns(Customer) for name in names):
         return None
     return names
 

@@ -254,6 +254,14 @@ def column_attnames(model: type[models.Model]) -> tuple[str, ...]:
     return tuple(field.attname for field in model._meta.concrete_fields)
 
 
+@functools.cache
+def orderable_columns(model: type[models.Model]) -> dict[str, str]:
+    """The columns an ordering written out by ``WholeRows`` may name, by field name (and
+    ``pk``): every one of ``model``'s own columns but its foreign keys."""
+    fields = [field for field in model._meta.concrete_fields if not field.is_relation]
+    return {field.name: field.column for field in fields} | {"pk": model._meta.pk.column}
+
+
 def instance_from_columns(model: type[M], columns: Any, *, db: str | None = None) -> M:
     """``model``'s instance whose column attributes are ``columns`` (a mapping, or (attname,
     value) pairs, every column given), built as Django rebuilds a pickled one: without the
@@ -348,8 +356,6 @@ class WholeRows:
         fields = model._meta.concrete_fields
         columns = ", ".join(f"{self.table}.{self.quote(field.column)}" for field in fields)
         self.select_from = f"SELECT {columns} FROM {self.table}"
-        #: The columns an ordering may name: every one that is not a foreign key, by name.
-        self.orderable = {f.name: f for f in fields if not f.is_relation} | {"pk": model._meta.pk}
         #: (position in a row, its column, the converters of its values): the backend's
         #: converters first, then the field's, as ``SQLCompiler.get_converters`` has them.
         self.converters: list[tuple[int, Col, list]] = []
@@ -369,7 +375,7 @@ class WholeRows:
         key = tuple(ordering)
         if key not in self._orderings:
             terms = [
-                f"{self.table}.{self.quote(self.orderable[name.removeprefix('-')].column)} "
+                f"{self.table}.{self.quote(orderable_columns(self.model)[name.removeprefix('-')])} "
                 f"{'DESC' if name.startswith('-') else 'ASC'}"
                 for name in key
             ]
