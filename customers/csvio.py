@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import orjson
+from django.core.exceptions import EmptyResultSet
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -39,11 +40,16 @@ BOM = "\ufeff"
 # Cells that a spreadsheet would run as a formula are prefixed with a quote (CSV injection);
 # so are those that already start with quotes before one, so that unescaping is exact.
 _FORMULA = re.compile(r"'*[=+\-@\t\r]")
+#: The characters such a cell starts with: most cells start with none, and are passed as they
+#: are without the pattern's work.
+_FORMULA_FIRST = frozenset("'=+-@\t\r")
 
 
 def safe_cell(value: str) -> str:
     """``value`` as a spreadsheet reads it as text."""
-    return "'" + value if value and _FORMULA.match(value) else value
+    if value and value[0] in _FORMULA_FIRST and _FORMULA.match(value):
+        return "'" + value
+    return value
 
 
 def unescape_cell(value: str) -> str:
@@ -51,26 +57,69 @@ def unescape_cell(value: str) -> str:
     return value[1:] if value.startswith("'") and _FORMULA.match(value, 1) else value
 
 
-def _values(customers: QuerySet[Customer]) -> Iterator[tuple]:
-    """The editable fields of ``customers``, streamed in chunks."""
-    return customers.values_list(*EDITABLE_FIELDS).iterator(chunk_size=CHUNK_SIZE)
-
-
 _ADDRESS_AT = EDITABLE_FIELDS.index("address")
 _METADATA_AT = EDITABLE_FIELDS.index("metadata")
+assert EDITABLE_FIELDS[-1] == "metadata", "row_cells() writes the metadata last"
+#: An address without one of its keys has an empty cell for it.
+_NO_ADDRESS = ("",) * len(ADDRESS_KEYS)
+
+
+def export_values(customers: QuerySet[Customer]) -> Iterator[tuple]:
+    """The editable fields of ``customers``, streamed in chunks.
+
+    The ORM writes the query and opens the cursor ``.iterator()`` would (a server-side one on
+    PostgreSQL); the rows are read from it as they are, the two JSON columns decoded by orjson.
+    Django's converters, applied to each row in Python, took two-thirds of an export's time.
+    Should a column need any other conversion, Django's own iterator reads the rows.
+    """
+    queryset = customers.values_list(*EDITABLE_FIELDS)
+    compiler = queryset.query.get_compiler(queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return
+    columns = [expression for expression, _, _ in compiler.select]
+    if compiler.get_converters(columns) != _json_converters(columns):
+        yield from queryset.iterator(chunk_size=CHUNK_SIZE)
+        return
+    loads = orjson.loads
+    cursor = compiler.connection.chunked_cursor()
+    try:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK_SIZE):
+            for row in rows:
+                address, metadata = row[_ADDRESS_AT], row[_METADATA_AT]
+                yield (
+                    *row[:_ADDRESS_AT],
+                    None if address is None else loads(address),
+                    *row[_ADDRESS_AT + 1 : _METADATA_AT],
+                    None if metadata is None else loads(metadata),
+                    *row[_METADATA_AT + 1 :],
+                )
+    finally:
+        cursor.close()
+
+
+def _json_converters(columns: list) -> dict[int, tuple[list, Any]]:
+    """The converters Django gives ``columns`` when only the address and the metadata (JSON
+    text as the database returns it) need one: their fields' ``from_db_value``."""
+    return {
+        at: ([columns[at].target.from_db_value], columns[at]) for at in (_ADDRESS_AT, _METADATA_AT)
+    }
 
 
 def row_cells(values: tuple) -> list[str]:
     """One customer's cells, in ``EXPORT_COLUMNS`` order, from its ``EDITABLE_FIELDS`` values."""
-    cells: list[str] = []
-    for index, value in enumerate(values):
-        if index == _ADDRESS_AT:
-            address = value or {}
-            cells.extend(safe_cell(address.get(key, "")) for key in ADDRESS_KEYS)
-        elif index == _METADATA_AT:
-            cells.append(orjson.dumps(value).decode() if value else "")
-        else:
-            cells.append(safe_cell(value))
+    address = values[_ADDRESS_AT] or {}
+    metadata = values[_METADATA_AT]
+    texts = (
+        *values[:_ADDRESS_AT],
+        *map(address.get, ADDRESS_KEYS, _NO_ADDRESS),
+        *values[_ADDRESS_AT + 1 : _METADATA_AT],
+    )
+    # Only a cell that starts as a formula may need escaping (an export's hot loop).
+    cells = [safe_cell(text) if text and text[0] in _FORMULA_FIRST else text for text in texts]
+    cells.append(orjson.dumps(metadata).decode() if metadata else "")
     return cells
 
 
@@ -104,7 +153,7 @@ def write_csv(customers: QuerySet[Customer], out: IO[str]) -> int:
     out.write(BOM)
     writer.writerow(EXPORT_COLUMNS)
     count = 0
-    for values in _values(customers):
+    for values in export_values(customers):
         writer.writerow(row_cells(values))
         count += 1
     return count
@@ -113,7 +162,7 @@ def write_csv(customers: QuerySet[Customer], out: IO[str]) -> int:
 def write_jsonl(customers: QuerySet[Customer], out: IO[str]) -> int:
     """``customers`` as JSON Lines into ``out``, streamed; returns how many were written."""
     count = 0
-    for values in _values(customers):
+    for values in export_values(customers):
         out.write(orjson.dumps(row_object(values)).decode())
         out.write("\n")
         count += 1
@@ -124,7 +173,7 @@ def csv_response(customers: QuerySet[Customer]) -> StreamingHttpResponse:
     """The customers as a CSV download, streamed in chunks, named by the time of the export."""
     filename = f"customers-{timezone.now():%Y%m%d-%H%M%S}.csv"
     return StreamingHttpResponse(
-        iter_csv(_values(customers)),
+        iter_csv(export_values(customers)),
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -3,8 +3,11 @@ key), and cells a spreadsheet would run as formulas, or turn into numbers, made 
 
 import pytest
 
-from customers.csvio import EXPORT_COLUMNS, customer_row, safe_cell, unescape_cell
+from customers import csvio
+from customers.csvio import EXPORT_COLUMNS, customer_row, export_values, safe_cell, unescape_cell
+from customers.models import Customer
 from customers.normalizers import ADDRESS_KEYS
+from customers.services import EDITABLE_FIELDS
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -41,3 +44,20 @@ def test_a_row_holds_json_metadata_inert_formulas_and_phones_kept_as_text(mercha
 @pytest.mark.parametrize("value", ["=1+1", "+221771234567", "-5", "@x", "'=a", "''+1", "'plain"])
 def test_an_inert_cell_reads_back_exactly(value):
     assert unescape_cell(safe_cell(value)) == value
+
+
+def test_exported_values_are_those_the_orm_reads_whatever_the_chunk_size(merchant, monkeypatch):
+    monkeypatch.setattr(csvio, "CHUNK_SIZE", 2)
+    make_customer(
+        merchant,
+        name="Awa Diop",
+        email="awa@example.com",
+        address={key: f"{key} à Thiès" for key in ADDRESS_KEYS},
+        metadata={"tier": "or", "score": 9.5, "vip": True, "visits": 12},
+    )
+    make_customer(merchant, name="Binta Sow", phone="+221779876543")
+    make_customer(merchant, name="=Cheikh", email="cheikh@example.com", address={"city": "Dakar"})
+    customers = Customer.objects.filter(merchant=merchant).order_by("name")
+
+    assert list(export_values(customers)) == list(customers.values_list(*EDITABLE_FIELDS))
+    assert list(export_values(customers.filter(pk__in=[]))) == []
