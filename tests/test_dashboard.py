@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertInHTML
 
+from customers import csvio
 from customers.csvio import EXPORT_COLUMNS
 from customers.forms import CustomerStatusForm
 from customers.models import ApiKey, Customer, CustomerEvent
@@ -549,6 +550,21 @@ def test_export_streams_exactly_the_filtered_rows(
     rows = read_csv(response)
     assert [row["name"] for row in rows] == ["Blocked Bakary", "Blocked Binta"]
     assert list(rows[0]) == list(EXPORT_COLUMNS)
+
+
+def test_export_is_sent_in_pieces_of_many_lines_not_a_piece_per_customer(
+    client, viewer, merchant, monkeypatch
+):
+    monkeypatch.setattr(csvio, "PIECE_ROWS", 2)
+    for n in range(5):
+        make_customer(merchant, name=f"Customer {n}", email=f"c{n}@example.com")
+    response = logged_in(client, viewer).get(reverse("customers:export"), {"ordering": "name"})
+
+    pieces = [piece.decode() for piece in response.streaming_content]
+    # The header and two customers, two more, then the last one.
+    assert [piece.count("\r\n") for piece in pieces] == [3, 2, 1]
+    rows = list(csv.DictReader(io.StringIO("".join(pieces)[1:])))
+    assert [row["name"] for row in rows] == [f"Customer {n}" for n in range(5)]
 
 
 def test_export_without_filters_has_every_customer_of_the_users_merchants_only(
