@@ -2,13 +2,13 @@
 and a generator of realistic customers in bulk for load and speed checks."""
 
 import itertools
-import json
 import random
 import secrets
 import unicodedata
 from collections.abc import Iterator
 from datetime import timedelta
 
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -226,22 +226,21 @@ def insert_generated_customers(
     if connection.vendor == "postgresql":
         rows = generated_rows(merchant.pk, count, seed=seed)
         with transaction.atomic():
-            # Like a restore: a load that at least doubles the table builds the secondary
-            # indexes once, after the rows, rather than row by row. One transaction, so an
-            # interrupted load leaves the table and its indexes as they were.
+            # Like a restore: a load that at least doubles the table checks its foreign keys
+            # and builds its indexes once, after the rows, rather than row by row. One
+            # transaction, so an interrupted load leaves the table as it was, and a row that
+            # breaks a constraint undoes the whole load.
             existing = Customer.objects.order_by()[:count].count()
-            rebuilt = _drop_secondary_indexes() if count >= max(existing, 50_000) else []
+            restore = _drop_checks_and_indexes() if count >= max(existing, 50_000) else []
             while batch := list(itertools.islice(rows, batch_size)):
                 _copy(batch)
                 if progress:
                     progress(len(batch))
             with connection.cursor() as cursor:
-                if rebuilt:
-                    # The deferred foreign-key checks first: no index is built over them.
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                if restore:
                     cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-                for definition in rebuilt:
-                    cursor.execute(definition)
+                for statement in restore:
+                    cursor.execute(statement)
     else:
         customers = generated_customers(merchant, count, seed=seed)
         while chunk := list(itertools.islice(customers, batch_size)):
@@ -257,28 +256,49 @@ def insert_generated_customers(
             cursor.execute(f"{vacuum} {Customer._meta.db_table}")
 
 
-def _drop_secondary_indexes() -> list[str]:
-    """Drop the customers table's indexes that back no constraint; return the statements that
-    build them again, with the statistics target set on any of their columns."""
+def _drop_checks_and_indexes() -> list[str]:
+    """Drop the customers table's foreign keys and its indexes other than the primary key's
+    (unique ones included); return the statements that make them again, the foreign keys
+    first (each checked in one pass), then the indexes with the statistics target set on any
+    of their columns."""
+    table = Customer._meta.db_table
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f'",
+            [table],
+        )
+        foreign_keys = cursor.fetchall()
         cursor.execute(
             "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), "
             "  array(SELECT format('ALTER INDEX %%s ALTER COLUMN %%s SET STATISTICS %%s', "
             "               i.indexrelid::regclass, a.attnum, a.attstattarget) "
             "        FROM pg_attribute a "
             "        WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0) "
-            "FROM pg_index i WHERE i.indrelid = %s::regclass "
-            "AND NOT i.indisunique AND NOT i.indisprimary",
-            [Customer._meta.db_table],
+            "FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisprimary "
+            "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+            [table],
         )
         indexes = cursor.fetchall()
+        for name, _definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
         for name, _definition, _statistics in indexes:
             cursor.execute(f"DROP INDEX {name}")
     return [
-        statement
-        for _name, definition, statistics in indexes
-        for statement in (definition, *statistics)
+        *(
+            f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
+            for name, definition in foreign_keys
+        ),
+        *(
+            statement
+            for _name, definition, statistics in indexes
+            for statement in (definition, *statistics)
+        ),
     ]
+
+
+#: Where ``generated_rows`` puts the JSON columns, written to ``COPY`` as JSON text.
+_JSON_POSITIONS = tuple(GENERATED_COLUMNS.index(column) for column in ("address", "metadata"))
 
 
 def _copy(rows: list[tuple]) -> None:
@@ -286,4 +306,7 @@ def _copy(rows: list[tuple]) -> None:
     statement = f"COPY {Customer._meta.db_table} ({', '.join(GENERATED_COLUMNS)}) FROM STDIN"
     with transaction.atomic(), connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([json.dumps(v) if isinstance(v, dict) else v for v in row])
+            values = list(row)
+            for position in _JSON_POSITIONS:
+                values[position] = orjson.dumps(values[position]).decode()
+            copy.write_row(values)

@@ -4,9 +4,11 @@ import phonenumbers
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection
 from django.test import RequestFactory
 
-from customers.demo import DEMO_CUSTOMERS, generated_customers
+from customers.demo import DEMO_CUSTOMERS, generated_customers, insert_generated_customers
+from customers.ids import uuid7
 from customers.models import ApiKey, Customer, Merchant
 from customers.services import api_key_authenticate
 
@@ -106,6 +108,45 @@ def test_seed_demo_generates_customers_in_bulk():
     lines = run("seed_demo", "--customers", "250")
     assert Customer.objects.count() == len(DEMO_CUSTOMERS) + 250
     assert any(line.startswith("Generated 250 customers in ") for line in lines)
+
+
+def customers_table_schema() -> tuple[list, list]:
+    """The customers table's indexes (with their columns' statistics targets) and constraints,
+    as PostgreSQL describes them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), "
+            "  array(SELECT a.attstattarget FROM pg_attribute a "
+            "        WHERE a.attrelid = i.indexrelid ORDER BY a.attnum) "
+            "FROM pg_index i WHERE i.indrelid = %s::regclass ORDER BY 1",
+            [Customer._meta.db_table],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+            "WHERE conrelid = %s::regclass ORDER BY 1",
+            [Customer._meta.db_table],
+        )
+        return indexes, cursor.fetchall()
+
+
+@pytest.mark.postgres
+def test_a_bulk_load_gives_back_every_index_constraint_and_statistics_target(merchant):
+    before = customers_table_schema()
+    assert len(before[0]) > 15 and any("FOREIGN KEY" in c[1] for c in before[1])
+    insert_generated_customers(merchant, 50_000, seed=3)
+    assert Customer.objects.filter(merchant=merchant).count() == 50_000
+    assert customers_table_schema() == before
+
+
+@pytest.mark.postgres
+def test_a_bulk_load_of_rows_that_break_a_constraint_adds_nothing(merchant):
+    before = customers_table_schema()
+    unsaved = Merchant(pk=uuid7(), name="Nowhere", slug="nowhere")
+    with pytest.raises(IntegrityError):
+        insert_generated_customers(unsaved, 50_000, seed=4)
+    assert Customer.objects.count() == 0
+    assert customers_table_schema() == before
 
 
 def test_demo_customers_pass_every_customer_rule(merchant):
