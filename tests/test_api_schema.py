@@ -23,6 +23,7 @@ from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 from schemathesis import GenerationMode, checks
 
+from customers.api.schema import SchemaGenerator
 from customers.models import ApiKey, CustomerEvent
 from tests.factories import make_api_key, make_customer, make_webhook_endpoint
 
@@ -64,6 +65,20 @@ def test_schema_in_yaml_with_format_yaml():
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.oai.openapi")
     assert yaml.safe_load(response.content)["info"]["title"] == "Customers API"
+
+
+def test_the_schema_is_made_once_per_language_and_again_when_the_settings_change(settings):
+    SchemaGenerator.documents.clear()
+    english = APIClient().get(SCHEMA_URL).json()
+    assert APIClient().get(SCHEMA_URL).json() == english
+    APIClient().get(SCHEMA_URL, {"lang": "fr"})
+    # Made-up languages and versions are answered, and not kept.
+    assert APIClient().get(SCHEMA_URL, {"lang": "xx-made-up"}).status_code == 200
+    assert APIClient().get(SCHEMA_URL, {"version": "made-up"}).status_code == 200
+    assert sorted(SchemaGenerator.documents) == [("en", True), ("fr", True)]
+
+    settings.SPECTACULAR_SETTINGS = {**settings.SPECTACULAR_SETTINGS, "TITLE": "Renamed"}
+    assert SchemaGenerator.documents == {}
 
 
 def test_schema_with_trailing_slash_does_not_redirect():

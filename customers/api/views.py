@@ -62,6 +62,7 @@ from .schema import (
     CustomerEnvelope,
     DeletedEnvelope,
     EventEnvelope,
+    SchemaGenerator,
     WebhookEndpointEnvelope,
     WebhookEndpointWithSecretEnvelope,
     error_responses,
@@ -416,6 +417,7 @@ class SchemaView(SpectacularAPIView):
     """The OpenAPI 3 document: JSON, or YAML with ``?format=yaml``. Public, like the docs, and
     the same for everyone, so caches may keep it a few minutes."""
 
+    generator_class = SchemaGenerator
     renderer_classes = [
         OpenApiJsonRenderer,
         OpenApiJsonRenderer2,
