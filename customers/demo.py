@@ -231,7 +231,7 @@ def insert_generated_customers(
             # transaction, so an interrupted load leaves the table as it was, and a row that
             # breaks a constraint undoes the whole load.
             existing = Customer.objects.order_by()[:count].count()
-            restore = _drop_checks_and_indexes() if count >= max(existing, 50_000) else []
+            restore = _drop_foreign_keys_and_indexes() if count >= max(existing, 50_000) else []
             while batch := list(itertools.islice(rows, batch_size)):
                 _copy(batch)
                 if progress:
@@ -256,7 +256,7 @@ def insert_generated_customers(
             cursor.execute(f"{vacuum} {Customer._meta.db_table}")
 
 
-def _drop_checks_and_indexes() -> list[str]:
+def _drop_foreign_keys_and_indexes() -> list[str]:
     """Drop the customers table's foreign keys and its indexes other than the primary key's
     (unique ones included); return the statements that make them again, the foreign keys
     first (each checked in one pass), then the indexes with the statistics target set on any
