@@ -154,14 +154,17 @@ def iter_csv(rows: Iterable[tuple]) -> Iterator[str]:
 
 
 def write_csv(customers: QuerySet[Customer], out: IO[str]) -> int:
-    """``customers`` as CSV into ``out``, streamed; returns how many rows were written."""
-    writer = csv.writer(out)
-    out.write(BOM)
-    writer.writerow(EXPORT_COLUMNS)
+    """``customers`` as CSV into ``out`` (the download's file), streamed; returns how many rows
+    were written."""
     count = 0
-    for values in export_values(customers):
-        writer.writerow(row_cells(values))
-        count += 1
+
+    def counted(rows: Iterable[tuple]) -> Iterator[tuple]:
+        nonlocal count
+        for values in rows:
+            count += 1
+            yield values
+
+    out.writelines(iter_csv(counted(export_values(customers))))
     return count
 
 
