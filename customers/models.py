@@ -149,8 +149,12 @@ class Merchant(models.Model):
 class Membership(models.Model):
     """A staff user works for a merchant. What they may do there is their model permissions."""
 
+    # No index of its own: the unique constraint starts with the user.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        db_index=False,
     )
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -870,7 +874,10 @@ class CustomerEvent(models.Model):
     }
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the numbers' unique constraint starts with the merchant.
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     number = models.BigIntegerField()
     customer_id = models.UUIDField()
     action = models.CharField(max_length=16, choices=Action.choices)
@@ -920,7 +927,10 @@ class IdempotencyKey(models.Model):
     MAX_LENGTH = 255
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the keys' unique constraint starts with the merchant.
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     key = models.CharField(max_length=MAX_LENGTH)
     # SHA-256 of the canonical request: the same key with another body is refused.
     request_hash = models.CharField(max_length=64)
@@ -977,8 +987,13 @@ class CustomerImport(models.Model):
     FILE_NAME_MAX_LENGTH = 255
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    # No index of its own: the list's index starts with the merchant.
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("merchant")
+        Merchant,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("merchant"),
     )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -50,8 +50,13 @@ class WebhookEndpoint(models.Model):
     DESCRIPTION_MAX_LENGTH = 500
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    # No index of its own: the endpoints' index starts with the merchant.
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="+", verbose_name=_("merchant")
+        Merchant,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("merchant"),
     )
     url = models.URLField(_("URL"), max_length=URL_MAX_LENGTH)
     events = models.JSONField(_("events"), default=list)
@@ -108,8 +113,9 @@ class WebhookDelivery(models.Model):
     Status = DeliveryStatus
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    # No index of its own: the deliveries' index starts with the endpoint.
     endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     event = models.ForeignKey(CustomerEvent, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(
@@ -151,7 +157,10 @@ class WebhookAttempt(models.Model):
     RESPONSE_KEPT = 1024
 
     id = models.BigAutoField(primary_key=True)
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
+    # No index of its own: the attempts' unique constraint starts with the delivery.
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempts", db_index=False
+    )
     number = models.PositiveIntegerField()
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField()
