@@ -226,12 +226,12 @@ def _jsonl_records(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | _N
         try:
             value = orjson.loads(line)
         except orjson.JSONDecodeError as error:
-            yield number, _NotAnObject(line, f"Not JSON: {error}.")
+            yield number, _NotAnObject(line, _("Not JSON: %(error)s.") % {"error": error})
             continue
         if isinstance(value, dict):
             yield number, _flatten(value)
         else:
-            yield number, _NotAnObject(line, "Not a JSON object: each line is one customer.")
+            yield number, _NotAnObject(line, _("Not a JSON object: each line is one customer."))
 
 
 def _read_jsonl(binary: IO[bytes]) -> Table:
@@ -659,7 +659,7 @@ def rows_of(chunk: list[tuple[int, list[Any]]], columns: ColumnMap, width: int) 
     for number, cells in chunk:
         if len(cells) == 1 and isinstance(cells[0], _NotAnObject):
             problem = ValidationError(cells[0].problem, code="invalid_line")
-            row = ImportRow(number, {}, {NON_FIELD_ERRORS: [problem]})
+            row = ImportRow(number, {}, {NON_FIELD_ERRORS: [problem]}, unreadable=True)
         else:
             row = columns.convert(cells)
             row.number = number

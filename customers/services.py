@@ -333,11 +333,14 @@ IMPORT_CREATED, IMPORT_UPDATED, IMPORT_SKIPPED, IMPORT_REJECTED = (
 @dataclass
 class ImportRow:
     """One row of an import: where it is in the file, its fields as the API names them, and
-    the problems met reading the values that are not among them."""
+    the problems met reading the values that are not among them. An ``unreadable`` row gave no
+    fields at all (a line that is no JSON object): it is refused for that alone, not as a
+    customer missing every field."""
 
     number: int
     fields: dict[str, Any]
     errors: dict[str, list[ValidationError]] = field(default_factory=dict)
+    unreadable: bool = False
 
 
 @dataclass
@@ -459,8 +462,9 @@ def customers_import_validate(
         customer = Customer(merchant=merchant, source=source, created_by=label, **row.fields)
         errors: dict[str, list[ValidationError]] = {}
         try:
-            # Uniqueness is checked below for the whole batch at once.
-            customer.full_clean(validate_unique=False, validate_constraints=False)
+            if not row.unreadable:
+                # Uniqueness is checked below for the whole batch at once.
+                customer.full_clean(validate_unique=False, validate_constraints=False)
         except ValidationError as error:
             errors = dict(error.error_dict)
         errors.update(row.errors)

@@ -355,6 +355,28 @@ def test_a_ten_megabyte_value_in_json_lines_rejects_its_line_only(merchant, tmp_
     assert lines[-3].startswith("  line 2: description: Ensure this value has at most 1000")
 
 
+def test_a_json_lines_line_that_is_no_object_is_rejected_for_that_alone(merchant, tmp_path):
+    path = tmp_path / "odd.jsonl"
+    path.write_text(
+        '{"name": "Ada", "email": \n["a", "b"]\n{"name": "Xu", "email": "xu@example.com"}\n',
+        encoding="utf-8",
+    )
+    lines = imported(merchant, path)
+    assert lines[-4:-2] == [
+        "  line 1: Not JSON: unexpected end of data: line 1 column 25 (char 24).",
+        "  line 2: Not a JSON object: each line is one customer.",
+    ]
+    assert lines[-2].startswith("3 rows read: 1 created, 0 updated, 0 skipped, 2 rejected")
+    with open(f"{path}.rejects.csv", encoding="utf-8-sig", newline="") as rejects:
+        assert list(csv.reader(rejects)) == [
+            ["name", "email", "error"],
+            ['{"name": "Ada", "email":', "",
+             "line 1: Not JSON: unexpected end of data: line 1 column 25 (char 24)."],
+            ['["a", "b"]', "", "line 2: Not a JSON object: each line is one customer."],
+        ]  # fmt: skip
+    assert customer(merchant, email="xu@example.com").name == "Xu"
+
+
 def test_a_row_with_thousands_of_problems_is_told_the_first_ones(merchant, tmp_path):
     bad_keys = {f"bad key {n}": "x" for n in range(5000)}
     path = write_jsonl(tmp_path / "keys.jsonl", [{"name": "Ada", "email": "ada@example.com",
