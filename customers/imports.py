@@ -128,15 +128,37 @@ def _open(source: Source) -> IO[bytes]:
     return source
 
 
-def _not_utf8(error: UnicodeDecodeError, where: str) -> ImportRefused:
-    byte = error.object[error.start : error.start + 1].hex()
+def _not_utf8(binary: IO[bytes]) -> ImportRefused:
+    """The refusal of a file that is not UTF-8 text, naming its first byte that is not and the
+    line that byte is on: the file is read again from its start for them (only a refused file
+    pays for it)."""
+    binary.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    line, byte, previous = 1, "", b""
+    for block in iter(lambda: binary.read(1 << 16), b""):
+        try:
+            decoder.decode(block)
+        except UnicodeDecodeError as error:
+            # Before the byte: this block, after the end of a character the last one began.
+            line += _line_breaks(error.object[: error.start], previous)
+            byte = error.object[error.start : error.start + 1].hex()
+            break
+        line += _line_breaks(block, previous)
+        previous = block[-1:]
     return ImportRefused(
         _(
-            "The file is not UTF-8 text (byte 0x%(byte)s %(where)s). Save it as UTF-8 "
+            "The file is not UTF-8 text (byte 0x%(byte)s on line %(line)s). Save it as UTF-8 "
             "(in Excel: CSV UTF-8) and import it again."
         )
-        % {"byte": byte, "where": where}
+        % {"byte": byte, "line": line}
     )
+
+
+def _line_breaks(data: bytes, before: bytes) -> int:
+    """How many lines end in ``data`` (which ``before`` came just before): at LF, CR LF, or a
+    CR alone (the old Mac spreadsheets' CSV, in Mac Roman: a file that comes here)."""
+    breaks = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    return breaks - (before == b"\r" and data[:1] == b"\n")
 
 
 def _csv_lines(binary: IO[bytes]) -> io.TextIOWrapper:
@@ -159,9 +181,8 @@ def _read_csv(binary: IO[bytes]) -> Table:
         for record in records:
             if any(record):
                 total += 1
-    except UnicodeDecodeError as error:
-        where = _("after row %(number)s") % {"number": total + 1} if "total" in locals() else ""
-        raise _not_utf8(error, where) from None
+    except UnicodeDecodeError:
+        raise _not_utf8(binary) from None
     except csv.Error as error:
         raise ImportRefused(_csv_problem(error, records.line_num)) from None
     text.detach()
@@ -218,8 +239,8 @@ def _jsonl_records(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | _N
     for number, raw in enumerate(binary, start=1):
         try:
             line = decoder.decode(raw)
-        except UnicodeDecodeError as error:
-            raise _not_utf8(error, _("on line %(number)s") % {"number": number}) from None
+        except UnicodeDecodeError:
+            raise _not_utf8(binary) from None
         line = line.lstrip("\ufeff").strip()
         if not line:
             continue

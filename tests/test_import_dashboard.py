@@ -399,8 +399,8 @@ def test_an_unknown_column_is_refused_on_the_form_and_nothing_is_kept(client, ed
     [
         ("empty.csv", b"", "The file is empty (0 bytes): nothing to import."),
         ("latin1.csv", "name,email\nRené,r@example.com\n".encode("latin-1"),
-         "The file is not UTF-8 text (byte 0xe9 ). Save it as UTF-8 (in Excel: CSV UTF-8) and "
-         "import it again."),
+         "The file is not UTF-8 text (byte 0xe9 on line 2). Save it as UTF-8 (in Excel: CSV "
+         "UTF-8) and import it again."),
         ("customers.pdf", b"%PDF", "customers.pdf: unknown format; use .csv, .jsonl, .ndjson, "
          ".txt, .xlsx."),
     ],

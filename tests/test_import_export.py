@@ -193,6 +193,35 @@ def test_a_file_that_cannot_be_read_is_refused_with_a_clear_message(
     assert not Customer.objects.exists()
 
 
+#: Files that are not UTF-8, each with the line its first such byte is on.
+NOT_UTF8 = [
+    ("latin.csv", "name,email\nRené,rene@example.com\n".encode("latin-1"), 2),
+    ("windows.csv", "name,email\r\nAda,ada@example.com\r\nRené,r@example.com\r\n"
+     .encode("cp1252"), 3),
+    ("mac.csv", "name,email\rAda,ada@example.com\rRené,r@example.com\r".encode("mac-roman"), 3),
+    # Far down the file: the first block read ends between a CR and its LF.
+    ("long.csv", b"name,email,city\r\n" + b"Ada,ada@example.com\r\n" * 5000
+     + "René,r@example.com\r\n".encode("latin-1"), 5002),
+    ("lines.jsonl", b'{"name": "Ada"}\n' + '{"name": "René"}\n'.encode("latin-1"), 2),
+    ("utf16.csv", "name,email\n".encode("utf-16"), 1),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "line"), NOT_UTF8, ids=[name for name, _, _ in NOT_UTF8]
+)
+def test_a_file_that_is_not_utf8_is_refused_naming_the_byte_and_its_line(
+    merchant, tmp_path, name, content, line
+):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(CommandError) as refused:
+        imported(merchant, path)
+    byte = next(b for b in content if b > 0x7F)
+    assert f"The file is not UTF-8 text (byte 0x{byte:02x} on line {line})." in str(refused.value)
+    assert not Customer.objects.exists()
+
+
 def test_a_truncated_xlsx_is_refused_before_anything_is_written(merchant, tmp_path):
     path = write_xlsx(tmp_path / "t.xlsx", [["email"], *[[f"c{n}@example.com"] for n in range(50)]])
     data = path.read_bytes()
