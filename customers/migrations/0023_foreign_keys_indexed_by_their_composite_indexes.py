@@ -2,8 +2,9 @@
 the single-column index Django gave them: the composite index serves the same lookups and
 cascades, and every insert (an event for each change of a customer) was writing both.
 
-Only the indexes are dropped: altering the fields in the database would also drop and add back
-their foreign keys, which PostgreSQL then checks row by row under a lock that holds off writes.
+Only the indexes are dropped, where they are still there (``tests/test_schema.py`` checks that
+none is left): altering the fields in the database would also drop and add back their foreign
+keys, which PostgreSQL then checks row by row under a lock that holds off writes.
 """
 
 import django.db.models.deletion
@@ -30,7 +31,7 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             database_operations=[
                 migrations.RunSQL(
-                    f'DROP INDEX "{index}"',
+                    f'DROP INDEX IF EXISTS "{index}"',
                     reverse_sql=f'CREATE INDEX "{index}" ON "{table}" ("{column}")',
                 )
                 for table, column, index in DROPPED

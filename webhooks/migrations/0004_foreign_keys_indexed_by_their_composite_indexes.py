@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             database_operations=[
                 migrations.RunSQL(
-                    f'DROP INDEX "{index}"',
+                    f'DROP INDEX IF EXISTS "{index}"',
                     reverse_sql=f'CREATE INDEX "{index}" ON "{table}" ("{column}")',
                 )
                 for table, column, index in DROPPED
