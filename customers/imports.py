@@ -341,6 +341,9 @@ def _text(value: Any) -> Any:
         value = int(value)
     if isinstance(value, int | float | Decimal):
         return str(value)
+    if isinstance(value, datetime) and value.time() == time() and value.tzinfo is None:
+        # A spreadsheet's date cell, which openpyxl gives as that day's midnight: the day.
+        return value.date().isoformat()
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if not isinstance(value, str):

@@ -2,6 +2,7 @@
 and value shapes, the rejects file, re-runs, and an export that imports unchanged."""
 
 import csv
+import datetime
 import io
 import itertools
 import json
@@ -220,6 +221,22 @@ def test_a_file_that_is_not_utf8_is_refused_naming_the_byte_and_its_line(
     byte = next(b for b in content if b > 0x7F)
     assert f"The file is not UTF-8 text (byte 0x{byte:02x} on line {line})." in str(refused.value)
     assert not Customer.objects.exists()
+
+
+def test_xlsx_cells_are_read_as_the_spreadsheet_shows_them(merchant, tmp_path):
+    path = write_xlsx(
+        tmp_path / "cells.xlsx",
+        [
+            ["name", "phone", "country", "metadata.since", "metadata.called", "metadata.tier",
+             "is_business"],
+            ["Awa", 221771234567, "Senegal", datetime.date(2024, 1, 5),
+             datetime.datetime(2024, 1, 5, 14, 30), 2.0, True],
+        ],
+    )  # fmt: skip
+    imported(merchant, path)
+    awa = customer(merchant, name="Awa")
+    assert (awa.phone, awa.country, awa.type) == ("+221771234567", "SN", "business")
+    assert awa.metadata == {"since": "2024-01-05", "called": "2024-01-05T14:30:00", "tier": 2}
 
 
 def test_a_truncated_xlsx_is_refused_before_anything_is_written(merchant, tmp_path):
