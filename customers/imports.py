@@ -135,9 +135,10 @@ def _not_utf8(binary: IO[bytes]) -> ImportRefused:
     binary.seek(0)
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     line, byte, previous = 1, "", b""
-    for block in iter(lambda: binary.read(1 << 16), b""):
+    # The blocks, then the end of the file: a character it cuts short is an error there.
+    for block in itertools.chain(iter(lambda: binary.read(1 << 16), b""), [b""]):
         try:
-            decoder.decode(block)
+            decoder.decode(block, final=not block)
         except UnicodeDecodeError as error:
             # Before the byte: this block, after the end of a character the last one began.
             line += _line_breaks(error.object[: error.start], previous)
@@ -235,10 +236,10 @@ class _NotAnObject:
 
 def _jsonl_records(binary: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | _NotAnObject]]:
     binary.seek(0)
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
     for number, raw in enumerate(binary, start=1):
         try:
-            line = decoder.decode(raw)
+            # No character spans a line break: each line is decoded whole, the last one too.
+            line = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise _not_utf8(binary) from None
         line = line.lstrip("\ufeff").strip()

@@ -205,6 +205,9 @@ NOT_UTF8 = [
      + "René,r@example.com\r\n".encode("latin-1"), 5002),
     ("lines.jsonl", b'{"name": "Ada"}\n' + '{"name": "René"}\n'.encode("latin-1"), 2),
     ("utf16.csv", "name,email\n".encode("utf-16"), 1),
+    # Cut short in the middle of a character.
+    ("cut.csv", b"name,email\nAda,ada@example.com\nRen\xc3", 3),
+    ("cut.jsonl", b'{"name": "Ada"}\n{"name": "Bo"}\xc3', 2),
 ]  # fmt: skip
 
 
