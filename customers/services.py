@@ -461,12 +461,12 @@ def customers_import_validate(
             raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
         customer = Customer(merchant=merchant, source=source, created_by=label, **row.fields)
         errors: dict[str, list[ValidationError]] = {}
-        try:
-            if not row.unreadable:
+        if not row.unreadable:
+            try:
                 # Uniqueness is checked below for the whole batch at once.
                 customer.full_clean(validate_unique=False, validate_constraints=False)
-        except ValidationError as error:
-            errors = dict(error.error_dict)
+            except ValidationError as error:
+                errors = dict(error.error_dict)
         errors.update(row.errors)
         built.append((row, customer, errors))
     return built
