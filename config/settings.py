@@ -129,6 +129,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that asks the socket instead of the server.
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
     # A database that does not answer fails a request fast (503) instead of holding it:
     # seconds to connect, and seconds a statement may run (0: no limit). The web app
     # (config.wsgi) runs with a statement limit by default; commands, which may build indexes

@@ -1,5 +1,6 @@
 """When Redis (the shared cache and throttle counter) does not answer, every door keeps serving
-and says so in the log; the health check reports it."""
+and says so in the log; the health check reports it. When PostgreSQL stalls, a request fails
+fast; when it ends a kept connection, the next request gets a new one."""
 
 import logging
 import os
@@ -113,6 +114,63 @@ def test_a_statement_held_past_the_limit_is_503_not_a_hang(merchant):
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert response.json()["error"]["code"] == "service_unavailable"
+
+
+def server_ends(connection) -> None:
+    """What a database restart does to a kept connection: the server ends its backend (here by
+    ``pg_terminate_backend``, from another session) and says so on the socket."""
+    import select
+
+    import psycopg
+
+    backend = connection.connection.info.backend_pid
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [backend])
+    poller = select.poll()
+    poller.register(connection.connection.fileno(), select.POLLIN)
+    assert poller.poll(5_000), "the server said nothing on the ended connection"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_server_ended_is_replaced_before_the_next_request_uses_it(merchant):
+    from django.db import connection
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_key(merchant)[1]}")
+    assert api.get("/api/v1/customers").status_code == 200
+    ended = connection.connection.info.backend_pid
+    server_ends(connection)
+
+    connection.close_if_unusable_or_obsolete()  # what the end of the last request does
+    response = api.get("/api/v1/customers")
+
+    assert response.status_code == 200
+    assert connection.connection.info.backend_pid != ended
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_is_checked_without_a_round_trip_to_the_server():
+    import tempfile
+
+    from django.db import connection
+
+    connection.ensure_connection()
+    with tempfile.TemporaryFile() as trace:
+        connection.connection.pgconn.trace(trace.fileno())
+        try:
+            usable = connection.is_usable()
+        finally:
+            connection.connection.pgconn.untrace()
+        trace.seek(0)
+        sent = trace.read()
+
+    assert usable
+    assert sent == b""  # nothing said to the server: no SELECT 1
+    server_ends(connection)
+    assert not connection.is_usable()
+    connection.close()  # as the health check does with it
 
 
 def test_the_cache_turns_a_redis_outage_into_misses_and_dropped_writes(dead_redis, caplog):
