@@ -123,7 +123,13 @@ class TextFilter(SharedOptions, django_filters.CharFilter):
 
 
 class OneOfFilter(SharedOptions, django_filters.ChoiceFilter):
-    pass
+    """One of its choices: any other value is refused naming the values to use."""
+
+    def __init__(self, *args, choices, **kwargs):
+        kwargs.setdefault(
+            "error_messages", {"invalid_choice": normalizers.not_a_choice_message(choices)}
+        )
+        super().__init__(*args, choices=choices, **kwargs)
 
 
 class NormalizedFilter(TextFilter):

@@ -486,8 +486,7 @@ class Customer(models.Model):
         blank=True,
         validators=[
             URLValidator(
-                schemes=["http", "https"],
-                message=_("Enter a website address that starts with http:// or https://."),
+                schemes=normalizers.WEBSITE_SCHEMES, message=normalizers.WEBSITE_SCHEME_MESSAGE
             )
         ],
     )
@@ -580,6 +579,9 @@ class Customer(models.Model):
         "country", "currency", "website", "description", "status", "type",
     )  # fmt: skip
 
+    #: The fields set to one of a list of values, with their choices.
+    CHOICE_FIELDS = {"type": Type, "status": Status}
+
     def __str__(self):
         return self.name
 
@@ -655,6 +657,21 @@ class Customer(models.Model):
         country = "" if "country" in errors else self.country
         apply("phone", normalizers.normalize_phone, country)
         apply("whatsapp", normalizers.normalize_phone, country)
+        for field, choices in self.CHOICE_FIELDS.items():
+            value = getattr(self, field)
+            if field in exclude or field in errors or not isinstance(value, str):
+                continue
+            if not value or value in _values(field):
+                continue
+            # Refused here rather than by Django, to name the values to use.
+            errors[field] = [
+                ValidationError(
+                    normalizers.not_a_choice_message(choices.choices),
+                    code="invalid_choice",
+                    params={"value": value},
+                )
+            ]
+        apply("website", normalizers.normalize_website)
         if self.metadata is None:
             self.metadata = {}
         if "address" not in exclude:
@@ -760,6 +777,12 @@ _NORMALIZE_VALIDATES = {
     "address": normalizers.validate_address,
     "metadata": normalizers.validate_metadata,
 }
+
+
+@functools.cache
+def _values(field: str) -> frozenset[str]:
+    """The values a customer's ``field`` (of ``CHOICE_FIELDS``) may take."""
+    return frozenset(Customer.CHOICE_FIELDS[field].values)
 
 
 @functools.cache

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 import phonenumbers
 import pycountry
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import URLValidator, validate_email
+from django.utils.text import format_lazy, get_text_list
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,18 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 LONE_SURROGATE_MESSAGE = _(
     "Text must be valid Unicode: lone surrogates (\\ud800 to \\udfff) are not characters."
 )
+
+
+def not_a_choice_message(choices) -> "StrOrPromise":
+    """The message for a value that is not one of ``choices`` (``(value, label)`` pairs): it
+    names the values to use, as they are written (``individual or business``). Whoever refuses
+    the value fills in ``%(value)s``, as Django's own ``invalid_choice`` messages are filled."""
+    values: list[StrOrPromise] = [str(value) for value, _label in choices]
+    return format_lazy(
+        _("Value '%(value)s' is not a valid choice; use {choices}."),
+        choices=get_text_list(values, _("or")),
+    )
+
 
 METADATA_MAX_KEYS = 50
 METADATA_KEY_MAX_LENGTH = 40
@@ -162,6 +175,23 @@ def currency_choices() -> list[tuple[str, str]]:
     """(code, "code · name") of every ISO 4217 currency, by code, names in the page's
     language."""
     return list(_currency_choices(get_language() or "en"))
+
+
+#: A customer's website is a web page: http or https, not any URL (ftp:, mailto:).
+WEBSITE_SCHEMES = ["http", "https"]
+WEBSITE_SCHEME_MESSAGE = _("Enter a website address that starts with http:// or https://.")
+_validate_url = URLValidator(schemes=WEBSITE_SCHEMES)
+
+
+def normalize_website(value: str) -> str:
+    """A website's address, trimmed; refused with the one message that says what is wrong:
+    the scheme ("example.com"), else the address itself ("https://exa mple.com")."""
+    value = value.strip()
+    scheme, separator, _rest = value.partition("://")
+    if not separator or scheme.lower() not in WEBSITE_SCHEMES:
+        raise ValidationError(WEBSITE_SCHEME_MESSAGE, code="invalid")
+    _validate_url(value)
+    return value
 
 
 def normalize_email(value: str) -> str:

@@ -215,7 +215,7 @@ def test_create_reports_every_invalid_field_at_once(api):
                     "Add the country code to the phone number (e.g. +221771234567), or set the "
                     "customer's country."
                 ],
-                "type": ["Value 'person' is not a valid choice."],
+                "type": ["Value 'person' is not a valid choice; use individual or business."],
                 "website": ["Enter a website address that starts with http:// or https://."],
             },
         }

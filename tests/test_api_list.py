@@ -160,8 +160,16 @@ def test_filter(api, registry, params, expected):
     assert names(api.get(URL, params)) == expected
 
 
-def not_a_choice(value: str) -> list[str]:
-    return [f"Select a valid choice. {value} is not one of the available choices."]
+def not_a_choice(value: str, choices: str) -> list[str]:
+    return [f"Value '{value}' is not a valid choice; use {choices}."]
+
+
+TYPES = "individual or business"
+STATUSES = "pending_kyc, active, inactive or blocked"
+ORDERINGS = (
+    "created_at, -created_at, name, -name, updated_at, -updated_at, status, -status, type, "
+    "-type, country or -country"
+)
 
 
 NOT_A_DATE = ["Enter an ISO 8601 date or date-time, e.g. 2026-06-05 or 2026-06-05T12:00:00Z."]
@@ -176,17 +184,17 @@ NOT_A_PHONE = ["Enter a valid phone number, e.g. +221771234567."]
 @pytest.mark.parametrize(
     ("params", "fields"),
     [
-        ({"type": "person"}, {"type": not_a_choice("person")}),
-        ({"is_active": "yes"}, {"is_active": not_a_choice("yes")}),
-        ({"status": "active,gone"}, {"status": not_a_choice("gone")}),
+        ({"type": "person"}, {"type": not_a_choice("person", TYPES)}),
+        ({"is_active": "yes"}, {"is_active": not_a_choice("yes", "true or false")}),
+        ({"status": "active,gone"}, {"status": not_a_choice("gone", STATUSES)}),
         ({"country": "Atlantis"}, {"country": NOT_A_COUNTRY}),
         ({"currency": "ABC"}, {"currency": NOT_A_CURRENCY}),
         ({"phone": "not a phone"}, {"phone": NOT_A_PHONE}),
         ({"created_after": "yesterday"}, {"created_after": NOT_A_DATE}),
         ({"created_before": "2026-02-30"}, {"created_before": NOT_A_DATE}),
-        ({"ordering": "email"}, {"ordering": not_a_choice("email")}),
-        ({"ordering": "status,name"}, {"ordering": not_a_choice("status,name")}),
-        ({"type": "person", "limit": "5"}, {"type": not_a_choice("person")}),
+        ({"ordering": "email"}, {"ordering": not_a_choice("email", ORDERINGS)}),
+        ({"ordering": "status,name"}, {"ordering": not_a_choice("status,name", ORDERINGS)}),
+        ({"type": "person", "limit": "5"}, {"type": not_a_choice("person", TYPES)}),
     ],
 )
 def test_a_malformed_filter_is_400_naming_the_parameter(api, registry, params, fields):

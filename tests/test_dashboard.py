@@ -1177,7 +1177,8 @@ def test_editing_the_last_name_moves_a_name_made_of_it(client, editor, merchant)
         ({"tier": "gold"}, "tier: Unknown query parameter."),
         (
             {"ordering": "bogus"},
-            "Order by: Select a valid choice. bogus is not one of the available choices.",
+            "Order by: Value 'bogus' is not a valid choice; use created_at, -created_at, name, "
+            "-name, updated_at, -updated_at, status, -status, type, -type, country or -country.",
         ),
     ],
 )

@@ -226,6 +226,15 @@ def test_the_list_filter_reads_a_french_country_name(client, viewer, merchant):
     assert "Sénégal" in overview and "Côte d’Ivoire" in overview
 
 
+def test_a_value_that_is_not_a_choice_is_refused_in_french_naming_the_choices(client, viewer):
+    response = logged_in(client, viewer).get("/customers/", {"type": "person"}, headers=FRENCH)
+
+    assert (
+        f"La valeur «{NBSP}person{NBSP}» n’est pas un choix valide{NBSP}; "
+        "utilisez individual ou business."
+    ) in text_of(response)
+
+
 # --- the API stays English ----------------------------------------------------------------------
 
 

@@ -130,13 +130,70 @@ def test_every_bad_field_is_reported_at_once_and_nothing_is_saved(merchant):
         ],
         "currency": ["Currency 'ABC' is not an ISO 4217 currency code, e.g. XOF, NGN or KES."],
         "website": ["Enter a website address that starts with http:// or https://."],
-        "type": ["Value 'robot' is not a valid choice."],
-        "status": ["Value 'gone' is not a valid choice."],
+        "type": ["Value 'robot' is not a valid choice; use individual or business."],
+        "status": [
+            "Value 'gone' is not a valid choice; use pending_kyc, active, inactive or blocked."
+        ],
         "description": ["Ensure this value has at most 1000 characters (it has 1001)."],
         "reference": ["Ensure this value has at most 64 characters (it has 65)."],
         "metadata": ["Metadata key 'bad key' may only contain letters, digits, '_', '.' and '-'."],
     }
     assert not Customer.objects.exists()
+
+
+NOT_A_WEB_ADDRESS = "Enter a website address that starts with http:// or https://."
+
+
+@pytest.mark.parametrize(
+    ("website", "message"),
+    [
+        ("example.com", NOT_A_WEB_ADDRESS),
+        ("www.example.com/shop", NOT_A_WEB_ADDRESS),
+        ("ftp://example.com", NOT_A_WEB_ADDRESS),
+        ("mailto:awa@example.com", NOT_A_WEB_ADDRESS),
+        ("https://exa mple.com", "Enter a valid URL."),
+        ("http://", "Enter a valid URL."),
+    ],
+)
+def test_a_website_that_is_not_a_web_address_gets_one_message_saying_why(
+    merchant, website, message
+):
+    errors = errors_of(merchant, name="M", phone="+221771234567", website=website)
+
+    assert errors == {"website": [message]}
+
+
+def test_a_website_is_stored_as_given_without_the_spaces_around_it(merchant):
+    customer = create(
+        merchant, name="M", phone="+221771234567", website="  HTTPS://Diop.example/shop?ref=1  "
+    )
+
+    assert customer.website == "HTTPS://Diop.example/shop?ref=1"
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        (
+            {"type": "person"},
+            {"type": ["Value 'person' is not a valid choice; use individual or business."]},
+        ),
+        (
+            {"status": "deleted"},
+            {
+                "status": [
+                    "Value 'deleted' is not a valid choice; "
+                    "use pending_kyc, active, inactive or blocked."
+                ]
+            },
+        ),
+        ({"type": ""}, {"type": ["This field cannot be blank."]}),
+    ],
+)
+def test_a_value_that_is_not_one_of_the_choices_is_refused_naming_the_choices(
+    merchant, fields, errors
+):
+    assert errors_of(merchant, name="M", phone="+221771234567", **fields) == errors
 
 
 def test_metadata_limits_are_enforced_on_the_customer(merchant):
