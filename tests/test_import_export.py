@@ -293,6 +293,28 @@ def test_bad_and_repeated_rows_go_to_the_rejects_file_and_the_rest_is_imported(m
     assert lines[-1] == f"Rejected rows: {path}.rejects.csv"
 
 
+def test_a_rejected_type_status_or_website_says_what_to_put_instead(merchant, tmp_path):
+    path = write_csv(
+        tmp_path / "choices.csv",
+        [
+            ["reference", "name", "email", "customer_type", "status", "website"],
+            ["c1", "Ada", "ada@example.com", "company", "", ""],
+            ["c2", "Bo", "bo@example.com", "", "ACTIVE", "bo.example.com"],
+            ["c3", "Cy", "cy@example.com", "", "closed", ""],
+        ],
+    )
+    imported(merchant, path)
+
+    with open(f"{path}.rejects.csv", encoding="utf-8-sig", newline="") as rejects:
+        errors = [row[-1] for row in csv.reader(rejects)][1:]
+    assert errors == [
+        "row 2: customer_type: Value 'company' is not a valid choice; use individual or business.",
+        "row 3: website: Enter a website address that starts with http:// or https://.",
+        "row 4: status: Value 'closed' is not a valid choice; "
+        "use pending_kyc, active, inactive or blocked.",
+    ]
+
+
 def test_rerunning_a_file_creates_nothing_and_records_no_event(merchant, tmp_path):
     rows = [["reference", "name", "email"]] + [
         [f"ref-{n}", f"Customer {n}", f"c{n}@example.com"] for n in range(25)
