@@ -154,7 +154,7 @@ def test_a_connection_the_server_ended_is_replaced_before_the_next_request_uses_
 def test_a_kept_connection_is_checked_without_a_round_trip_to_the_server():
     import tempfile
 
-    from django.db import connection
+    from django.db import DatabaseError, connection
 
     connection.ensure_connection()
     with tempfile.TemporaryFile() as trace:
@@ -168,6 +168,13 @@ def test_a_kept_connection_is_checked_without_a_round_trip_to_the_server():
 
     assert usable
     assert sent == b""  # nothing said to the server: no SELECT 1
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN")
+        with pytest.raises(DatabaseError):
+            cursor.execute("SELECT 1 / 0")
+        assert not connection.is_usable()  # a failed transaction is open: as with SELECT 1
+        cursor.execute("ROLLBACK")
+    assert connection.is_usable()
     server_ends(connection)
     assert not connection.is_usable()
     connection.close()  # as the health check does with it

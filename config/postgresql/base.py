@@ -16,12 +16,15 @@ check is a ``poll`` of the socket, without waiting.
 import select
 
 from django.db.backends.postgresql import base
+from psycopg.pq import TransactionStatus
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def is_usable(self) -> bool:
         if self.connection is None or self.connection.closed:
             return False
+        if self.connection.info.transaction_status == TransactionStatus.INERROR:
+            return False  # where SELECT 1 would fail too: a transaction that failed is open
         poller = select.poll()
         poller.register(self.connection.fileno(), select.POLLIN | select.POLLPRI)
         # Hang-ups and errors are reported whatever was asked for.
