@@ -20,3 +20,7 @@ urlpatterns = [
     path("webhooks/", include("webhooks.urls")),
     path("", include("customers.urls")),
 ]
+
+# A request refused before any view (a Host this server does not serve): the API's envelope
+# under /api/, Django's page elsewhere.
+handler400 = "customers.api.views.bad_request"

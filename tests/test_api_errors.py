@@ -36,6 +36,27 @@ def fail_with(monkeypatch, error: Exception):
     monkeypatch.setattr(views, "customers_for_caller", failing)
 
 
+def test_a_host_the_server_does_not_serve_is_400_in_the_envelope(api):
+    response = api.get(URL, HTTP_HOST="_d", HTTP_X_REQUEST_ID="req-400")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "error": {
+            "code": "validation_error",
+            "message": "The Host header names a host this server does not serve.",
+        }
+    }
+    assert response["X-Request-ID"] == "req-400"
+
+
+def test_a_host_the_server_does_not_serve_is_djangos_page_outside_the_api(client):
+    response = client.get("/customers/", HTTP_HOST="_d")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+
+
 def test_an_unexpected_error_is_a_logged_500_in_the_envelope(api, monkeypatch, caplog):
     fail_with(monkeypatch, RuntimeError("secret internals"))
 

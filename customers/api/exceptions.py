@@ -229,7 +229,7 @@ def as_api_exception(exc: Exception, context: dict) -> exceptions.APIException:
     return ServerError()
 
 
-def error_response(exc: SpecError) -> JsonResponse:
+def error_response(exc: exceptions.APIException) -> JsonResponse:
     """The envelope of ``exc`` outside a view, from middleware that answers before DRF."""
     return JsonResponse(
         {"error": error_body(exc)},

@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from csp.constants import SELF
 from csp.decorators import csp_update
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.views import defaults
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 from django_filters.rest_framework import DjangoFilterBackend
@@ -31,6 +33,7 @@ from rest_framework.views import APIView
 from customers.exceptions import CustomerNotFound
 from customers.filtersets import CustomerFilterSet, EventFilterSet
 from customers.listing import list_total
+from customers.middleware import is_api_path
 from customers.models import ApiKey, Customer, CustomerEvent
 from customers.normalizers import NULL_CHARACTER_MESSAGE, printable
 from customers.representation import customer_json, event_json
@@ -47,6 +50,7 @@ from webhooks.models import WebhookEndpoint
 from webhooks.services import endpoint_delete, endpoint_rotate_secret
 
 from .events import CustomerEventPagination, EventPagination
+from .exceptions import error_response
 from .pagination import CustomerPagination, WebhookEndpointPagination
 from .permissions import (
     ApiKeyHasScope,
@@ -450,6 +454,19 @@ class NotFoundView(APIView):
         if "\x00" in request.path:
             raise exceptions.ValidationError({"path": [NULL_CHARACTER_MESSAGE]})
         raise exceptions.NotFound("There is no such API endpoint; see /api/v1/schema.")
+
+
+def bad_request(request, exception):
+    """Django's 400 (``handler400``), for a request refused before any view: a host this server
+    does not serve, a body Django cannot parse. Under ``/api/`` it is the envelope, as every
+    API error is; elsewhere, Django's page."""
+    if not is_api_path(request.path):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, DisallowedHost):
+        message = "The Host header names a host this server does not serve."
+    else:
+        message = "The request is malformed and was refused."
+    return error_response(exceptions.ValidationError(message))
 
 
 @never_cache
