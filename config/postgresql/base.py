@@ -25,6 +25,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return False
         if self.connection.info.transaction_status == TransactionStatus.INERROR:
             return False  # where SELECT 1 would fail too: a transaction that failed is open
+        if not hasattr(select, "poll"):  # Windows: Django's own check
+            return super().is_usable()
         poller = select.poll()
         poller.register(self.connection.fileno(), select.POLLIN | select.POLLPRI)
         # Hang-ups and errors are reported whatever was asked for.
