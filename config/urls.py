@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("customers.urls")),
 ]
 
-# A request refused before any view (a Host this server does not serve): the API's envelope
-# under /api/, Django's page elsewhere.
+# A request refused, or an error raised, outside any view (a Host this server does not serve,
+# a middleware's failure): the API's envelope under /api/, Django's page elsewhere.
 handler400 = "customers.api.views.bad_request"
+handler500 = "customers.api.views.server_error"

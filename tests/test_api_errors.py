@@ -4,8 +4,10 @@ error codes."""
 import logging
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
+from customers import middleware
 from customers.api import views
 from customers.api.exceptions import ERROR_CODES
 from customers.models import CustomerEvent, Merchant
@@ -55,6 +57,28 @@ def test_a_host_the_server_does_not_serve_is_djangos_page_outside_the_api(client
 
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_an_error_raised_outside_the_view_is_a_logged_500_in_the_envelope(
+    merchant, monkeypatch, caplog
+):
+    def failing(path):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(middleware, "is_api_path", failing)  # every middleware that asks fails
+    api = APIClient(raise_request_exception=False)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_key(merchant)[1]}")
+
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        response = api.get(URL, HTTP_X_REQUEST_ID="req-500")
+        page = Client(raise_request_exception=False).get("/customers/")
+
+    assert response.status_code == 500
+    assert response.json() == SERVER_ERROR
+    assert "secret internals" not in response.text
+    assert response["X-Request-ID"] == "req-500"
+    assert any("secret internals" in r.exc_text for r in caplog.records if r.exc_text)
+    assert (page.status_code, page["Content-Type"][:9]) == (500, "text/html")
 
 
 def test_an_unexpected_error_is_a_logged_500_in_the_envelope(api, monkeypatch, caplog):

@@ -50,7 +50,7 @@ from webhooks.models import WebhookEndpoint
 from webhooks.services import endpoint_delete, endpoint_rotate_secret
 
 from .events import CustomerEventPagination, EventPagination
-from .exceptions import error_response
+from .exceptions import ServerError, error_response
 from .pagination import CustomerPagination, WebhookEndpointPagination
 from .permissions import (
     ApiKeyHasScope,
@@ -467,6 +467,15 @@ def bad_request(request, exception):
     else:
         message = "The request is malformed and was refused."
     return error_response(exceptions.ValidationError(message))
+
+
+def server_error(request):
+    """Django's 500 (``handler500``), for an error raised outside a view (an API view's own
+    are answered by the exception handler); Django has logged it. Under ``/api/`` it is the
+    envelope, elsewhere Django's page."""
+    if not is_api_path(request.path):
+        return defaults.server_error(request)
+    return error_response(ServerError())
 
 
 @never_cache
