@@ -6,6 +6,7 @@ a race between two requests ends as a clean 409, never a 500.
 """
 
 import bisect
+import contextlib
 import functools
 import heapq
 import json
@@ -13,7 +14,7 @@ import re
 import secrets
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, connections, models, router, transaction
 from django.db.models import Count, F
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
@@ -412,19 +414,29 @@ def _existing(merchant: Merchant, candidates: list[Customer], full: bool) -> dic
     phones = {c.phone for c in candidates if c.phone and not c.reference and not c.email}
     if references:
         # The conditions of the partial unique indexes, said again, so that they serve.
-        for customer in customers.exclude(reference="").filter(reference__in=references):
+        for customer in customers.exclude(reference="").filter(reference__in=_one_of(references)):
             found.setdefault(("reference", customer.reference), customer)
     if emails:
         for customer in (
             customers.exclude(email="")
             .alias(email_lower=Lower("email"))
-            .filter(email_lower__in=emails)
+            .filter(email_lower__in=_one_of(emails))
         ):
             found.setdefault(("email", customer.email.lower()), customer)
     if phones:
-        for customer in customers.filter(phone__in=phones):
+        for customer in customers.filter(phone__in=_one_of(phones)):
             found.setdefault(("phone", customer.phone), customer)
     return found
+
+
+def _one_of(values: set[str]) -> set[str] | RawSQL:
+    """``values`` as the right side of an ``__in`` lookup. PostgreSQL gets them as one array,
+    unnested: a list of a thousand values costs Django and psycopg a placeholder each, and the
+    planner an estimate each (9 ms to plan a batch's email lookup against the statistics of
+    the lower-cased emails, half a millisecond this way), for the same probes of the index."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::text[])", [list(values)])
+    return values
 
 
 def _duplicate_of_existing(field_name: str) -> ValidationError:
@@ -575,11 +587,26 @@ M = TypeVar("M", bound=models.Model)
 
 
 def _bulk_insert(model: type[M], objects: list[M]) -> list[M]:
+    """Insert ``objects`` (their ids already set by their defaults): ``_inserting``, with
+    nothing to do meanwhile."""
+    with _inserting(model, objects):
+        pass
+    return objects
+
+
+@contextlib.contextmanager
+def _inserting(model: type[M], objects: list[M]) -> Iterator[None]:
     """Insert ``objects`` (their ids already set by their defaults): one ``COPY`` on
     PostgreSQL, which takes thousands of rows a second more than ``INSERT``s of the same
-    values; ``bulk_create`` elsewhere. A constraint refused is an ``IntegrityError`` either way."""
+    values; ``bulk_create`` elsewhere. A constraint refused is an ``IntegrityError`` either way.
+
+    On PostgreSQL the body of the ``with`` runs once the rows are sent, while the database
+    stores and indexes them (most of an import's time in the database): only then is the end
+    of the ``COPY`` waited for, and a refusal raised."""
     if connection.vendor != "postgresql":
-        return model._default_manager.bulk_create(objects, batch_size=500)
+        model._default_manager.bulk_create(objects, batch_size=500)
+        yield
+        return
     fields = model._meta.concrete_fields
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     statement = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
@@ -603,9 +630,9 @@ def _bulk_insert(model: type[M], objects: list[M]) -> list[M]:
                     for name in attnames
                 ]
             )
+        yield
     for obj in objects:
         obj._state.adding = False
-    return objects
 
 
 def _unsaved(model: type[M], **values: Any) -> M:
@@ -648,18 +675,16 @@ def _import_creates(
         customer.created_at = customer.updated_at = now
     try:
         with transaction.atomic():
-            _bulk_insert(Customer, customers)
-            _count(merchant.pk, Counter(_counted(c) for c in customers))
-            first, moment = _next_events(merchant.pk, len(customers))
-            events = _bulk_insert(
-                CustomerEvent,
-                [
+            # Their events are made while the database takes the customers in; they are
+            # numbered once the customers are in (the number is the write's last step).
+            with _inserting(Customer, customers):
+                events = [
                     _unsaved(
                         CustomerEvent,
                         id=uuid7(),
                         merchant_id=merchant.pk,
-                        number=first + index,
-                        created_at=moment,
+                        number=None,
+                        created_at=None,
                         customer_id=customer.pk,
                         action=CustomerEvent.Action.CREATED,
                         changes=_snapshot(customer),
@@ -668,10 +693,13 @@ def _import_creates(
                         source=source,
                         reason="",
                     )
-                    for index, customer in enumerate(customers)
-                ],
-            )
-            deliveries_record_many(merchant.pk, events)
+                    for customer in customers
+                ]
+            _count(merchant.pk, Counter(_counted(c) for c in customers))
+            first, moment = _next_events(merchant.pk, len(customers))
+            for number, event in enumerate(events, start=first):
+                event.number, event.created_at = number, moment
+            deliveries_record_many(merchant.pk, _bulk_insert(CustomerEvent, events))
     except IntegrityError:
         # Another writer took one of these emails or references since they were looked up:
         # each row on its own, so that only the one that collides is refused.

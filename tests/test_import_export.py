@@ -333,6 +333,33 @@ def test_rerunning_a_file_creates_nothing_and_records_no_event(merchant, tmp_pat
     assert CustomerCount.objects.get(merchant=merchant).count == 25
 
 
+def test_rows_matching_existing_customers_by_reference_email_in_any_case_or_phone_are_skipped(
+    merchant, other_merchant, tmp_path
+):
+    ada = make_customer(merchant, reference="a1", name="Ada", email="ada@example.com")
+    bo = make_customer(merchant, name="Bo", email="Bo.Sow@Example.com")
+    cy = make_customer(merchant, name="Cy", phone="+221771234567")
+    make_customer(other_merchant, name="Di", email="di@example.com", phone="+221770000001")
+    path = write_csv(
+        tmp_path / "known.csv",
+        [
+            ["reference", "name", "email", "phone"],
+            ["a1", "Ada again", "", ""],
+            ["", "Bo again", "bo.sow@example.COM", ""],
+            ["", "Cy again", "", "+221 77 123 45 67"],
+            ["", "Di, new here", "di@example.com", "+221770000001"],
+        ],
+    )
+
+    lines = imported(merchant, path, "--update-existing")
+
+    assert lines[-1].startswith("4 rows read: 1 created, 3 updated, 0 skipped, 0 rejected")
+    for known, name in [(ada, "Ada again"), (bo, "Bo again"), (cy, "Cy again")]:
+        known.refresh_from_db()
+        assert known.name == name
+    assert customer(merchant, email="di@example.com").name == "Di, new here"
+
+
 def test_an_interrupted_import_resumed_creates_the_rest_only(merchant, tmp_path):
     rows = [["email", "name"]] + [[f"c{n}@example.com", f"C {n}"] for n in range(10)]
     write_csv(tmp_path / "part.csv", rows[:5])
