@@ -42,6 +42,7 @@ from .models import (
     WholeRows,
     column_attnames,
     instance_from_columns,
+    new_instance,
 )
 from .representation import customer_json
 
@@ -466,12 +467,17 @@ def customers_import_validate(
     process of its own (``customers.import_workers``)."""
     label = actor_label(actor)
     source = Customer.Source.IMPORT
+    editable = set(EDITABLE_FIELDS)
+    remember_merchant = Customer.merchant.field.set_cached_value
     built: list[ValidatedRow] = []
     for row in rows:
-        unknown = set(row.fields) - set(EDITABLE_FIELDS)
+        unknown = set(row.fields) - editable
         if unknown:
             raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
-        customer = Customer(merchant=merchant, source=source, created_by=label, **row.fields)
+        customer = new_instance(
+            Customer, merchant_id=merchant.pk, source=source, created_by=label, **row.fields
+        )
+        remember_merchant(customer, merchant)
         errors: dict[str, list[ValidationError]] = {}
         if not row.unreadable:
             try:

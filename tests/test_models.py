@@ -16,6 +16,7 @@ from customers.models import (
     WholeRows,
     column_attnames,
     column_sum,
+    new_instance,
 )
 from customers.services import customer_create
 from tests.factories import make_api_key, make_customer
@@ -371,6 +372,47 @@ def test_a_customer_read_in_part_or_watched_is_built_by_django(merchant):
     assert partial.get_deferred_fields() >= {"email", "phone"}
     assert partial.email == "awa@example.com"  # a deferred field is loaded when read
     assert seen == [stored.pk, stored.pk]
+
+
+def test_a_new_instance_is_the_customer_django_builds_and_saves_alike(merchant):
+    given = {"merchant_id": merchant.pk, "name": "Awa", "email": "awa@example.com"}
+    columns = [f.attname for f in Customer._meta.concrete_fields]
+    made_each_time = {"id", "created_at", "updated_at"}
+
+    built, first, second = (
+        Customer(**given),
+        new_instance(Customer, **given),
+        new_instance(Customer, **given),
+    )
+
+    assert {n: getattr(first, n) for n in columns if n not in made_each_time} == {
+        n: getattr(built, n) for n in columns if n not in made_each_time
+    }
+    assert first.id != second.id and first.created_at <= second.created_at
+    assert first.address is not second.address  # a default dict of its own, as Django makes
+    assert (first._state.adding, first._state.db) == (True, None)
+    first.full_clean()
+    first.save()
+    assert Customer.objects.get(pk=first.pk).email == "awa@example.com"
+
+
+def test_a_new_instance_refuses_what_is_not_a_column_and_is_built_by_django_when_watched(
+    merchant,
+):
+    with pytest.raises(TypeError, match="has no column merchant, nickname"):
+        new_instance(Customer, merchant=merchant, nickname="Awa")
+    seen = []
+
+    def watch(sender, instance, **kwargs):
+        seen.append(instance.name)
+
+    signals.post_init.connect(watch, sender=Customer)
+    try:
+        new_instance(Customer, merchant_id=merchant.pk, name="Awa")
+    finally:
+        signals.post_init.disconnect(watch, sender=Customer)
+
+    assert seen == ["Awa"]
 
 
 def test_whole_rows_reads_the_instances_the_orm_reads(merchant):
