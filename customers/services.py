@@ -7,7 +7,6 @@ a race between two requests ends as a clean 409, never a 500.
 
 import bisect
 import contextlib
-import functools
 import heapq
 import json
 import re
@@ -40,8 +39,6 @@ from .models import (
     CustomerEvent,
     Merchant,
     WholeRows,
-    column_attnames,
-    instance_from_columns,
     new_instance,
 )
 from .representation import customer_json
@@ -641,20 +638,6 @@ def _inserting(model: type[M], objects: list[M]) -> Iterator[None]:
         obj._state.adding = False
 
 
-def _unsaved(model: type[M], **values: Any) -> M:
-    """``model(**values)`` when ``values`` gives every concrete field, without the work
-    ``Model.__init__`` does for each field (defaults, descriptors, signals): an import makes
-    thousands of events a second. Anything else is a ``TypeError``."""
-    if values.keys() != _attname_set(model):
-        raise TypeError(f"{model.__name__}: give every field, and only those.")
-    return instance_from_columns(model, values)
-
-
-@functools.cache
-def _attname_set(model: type[models.Model]) -> frozenset[str]:
-    return frozenset(column_attnames(model))
-
-
 def _json_text(value: Any, encoder: type[json.JSONEncoder] | None) -> str | None:
     """``value`` as the JSON text Django would store for it (``None`` stays SQL NULL): orjson
     for plain values, the field's encoder for anything else."""
@@ -685,7 +668,7 @@ def _import_creates(
             # numbered once the customers are in (the number is the write's last step).
             with _inserting(Customer, customers):
                 events = [
-                    _unsaved(
+                    new_instance(
                         CustomerEvent,
                         id=uuid7(),
                         merchant_id=merchant.pk,
