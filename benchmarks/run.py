@@ -244,8 +244,8 @@ def http_scenarios(cases: list[Scenario], raw_key: str) -> int:
         bare = statistics.median(bare_runs)
         to_bare = statistics.median(o[0] / b for o, b in zip(ours_runs, bare_runs, strict=True))
         scaffold, _, _ = load(case.scaffold, raw_key)
-        # A scaffold that answers no request within a run (each one takes longer: a plan that
-        # reads the whole table) is slower than any rate.
+        # A scaffold that answers no request within a run (each one takes longer than the run)
+        # is slower than any rate.
         to_scaffold = ours / scaffold if scaffold else math.inf
         ok = to_bare >= case.baseline_ratio and to_scaffold >= SCAFFOLD_RATIO
         failed += not ok
