@@ -278,8 +278,16 @@ OPERATIONS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def loaded_schema() -> dict:
+    """The schema as schemathesis loads it, once for the module. Each test changes settings,
+    after which the app makes the document again; with schemathesis parsing it, loading it
+    anew cost as much as the test's generated requests."""
+    return {}
+
+
 @pytest.fixture
-def api_schema(settings):
+def api_schema(settings, loaded_schema):
     # schemathesis' WSGI client sends Host: localhost.
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]
     # Hundreds of generated requests with one key, and with wrong ones (ignored_auth), from one
@@ -294,7 +302,11 @@ def api_schema(settings):
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield schemathesis.openapi.from_wsgi(SCHEMA_URL, get_wsgi_application())
+        if "schema" not in loaded_schema:
+            loaded_schema["schema"] = schemathesis.openapi.from_wsgi(
+                SCHEMA_URL, get_wsgi_application()
+            )
+        yield loaded_schema["schema"]
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
